@@ -1,0 +1,62 @@
+// Where programs read and write: '-' or nothing is stdin/stdout; -o FILE is written to a
+// temporary file beside it and renamed into place only when the program succeeds.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "stream/io.h"
+
+namespace mm::cli {
+
+class Input {
+ public:
+  // Throws mm::Error for a missing file or a directory, mm::UsageError when a binary
+  // stream would be read from a terminal.
+  explicit Input(const std::string& path, bool binary = true);
+  ~Input();
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+
+  stream::Source& source() { return *source_; }
+  const std::string& name() const { return name_; }  // for messages: the path, or "stdin"
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+  std::string name_;
+  std::unique_ptr<stream::FdSource> source_;
+};
+
+enum class Content { Binary, Text };
+
+class Output {
+ public:
+  // Refuses (mm::UsageError) binary data to a terminal, and (mm::Error) an existing FILE,
+  // unless `force`.
+  Output(const std::string& path, Content content, bool force);
+  ~Output();  // without commit(), removes the temporary file: nothing half-written is left
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  stream::Sink& sink() { return *sink_; }
+  const std::string& name() const { return name_; }
+  bool is_stdout() const { return path_.empty(); }
+  // Flushes and, for -o FILE, renames the temporary file over FILE.
+  void commit();
+
+ private:
+  std::string path_;  // empty for stdout
+  std::string temp_path_;
+  std::string name_;
+  bool force_;
+  bool committed_ = false;
+  int fd_ = -1;
+  std::unique_ptr<stream::FdSink> sink_;
+};
+
+// True when `path` names stdin/stdout.
+bool is_standard_stream(const std::string& path);
+
+}  // namespace mm::cli

@@ -1,0 +1,100 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include "cli/files.h"
+#include "error.h"
+
+using namespace mm;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/mm-test-XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(path.c_str());
+    while (dirent* e = ::readdir(dir))
+      if (e->d_name[0] != '.' || (std::string(e->d_name) != "." && std::string(e->d_name) != ".."))
+        names.push_back(e->d_name);
+    ::closedir(dir);
+    return names;
+  }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("-o FILE appears only on commit, whole") {
+  TempDir dir;
+  std::string path = dir.path + "/out.mmt";
+  {
+    cli::Output out(path, cli::Content::Binary, false);
+    out.sink().write("abc", 3);
+    out.sink().flush();
+    CHECK(::access(path.c_str(), F_OK) != 0);
+    CHECK(dir.entries().size() == 1);  // the hidden temporary beside it
+    out.commit();
+  }
+  CHECK(read_file(path) == "abc");
+  CHECK(dir.entries() == std::vector<std::string>{"out.mmt"});
+}
+
+TEST_CASE("a failed program leaves no output and no temporary") {
+  TempDir dir;
+  std::string path = dir.path + "/out.mmt";
+  {
+    cli::Output out(path, cli::Content::Binary, false);
+    out.sink().write("partial", 7);
+  }
+  CHECK(dir.entries().empty());
+}
+
+TEST_CASE("an existing file is kept unless forced") {
+  TempDir dir;
+  std::string path = dir.path + "/out.txt";
+  std::ofstream(path) << "precious";
+  CHECK_THROWS_WITH_AS(cli::Output(path, cli::Content::Text, false), doctest::Contains("already exists"), Error);
+  CHECK(read_file(path) == "precious");
+  {
+    cli::Output out(path, cli::Content::Text, true);
+    out.sink().write("new", 3);
+    out.commit();
+  }
+  CHECK(read_file(path) == "new");
+  CHECK_THROWS_WITH_AS(cli::Output(dir.path, cli::Content::Text, true), doctest::Contains("is a directory"), Error);
+}
+
+TEST_CASE("a file that appears while the program runs is not overwritten") {
+  TempDir dir;
+  std::string path = dir.path + "/race.txt";
+  cli::Output out(path, cli::Content::Text, false);
+  out.sink().write("mine", 4);
+  std::ofstream(path) << "theirs";
+  CHECK_THROWS_WITH_AS(out.commit(), doctest::Contains("already exists"), Error);
+  CHECK(read_file(path) == "theirs");
+}
+
+TEST_CASE("inputs: missing files and directories are clear errors") {
+  TempDir dir;
+  CHECK_THROWS_WITH_AS(cli::Input(dir.path + "/nope"), doctest::Contains("No such file"), Error);
+  CHECK_THROWS_WITH_AS(cli::Input(dir.path), doctest::Contains("is a directory"), Error);
+}
