@@ -32,7 +32,13 @@ int main(int argc, char** argv) {
     if (pack) {
       cli::Input in(input, false);
       cli::Output out(opt.output, cli::Content::Binary, opt.force);
-      stream::pack(in.source(), out.sink());
+      try {
+        stream::pack(in.source(), out.sink());
+      } catch (const BrokenPipe&) {
+        throw;
+      } catch (const Error& e) {
+        throw Error(in.name() + ": " + e.what());
+      }
       out.commit();
       return;
     }

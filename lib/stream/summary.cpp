@@ -73,7 +73,7 @@ class TextSummary : public SummaryWriter {
     if (headed_) return;
     headed_ = true;
     put(out_, fmt::format("{:>5}  {:<8} {:<9} {:<16} {:>8}  {:<18} {:>10} {:>10} {:>10} {:>6}\n", "#", "modality",
-                          "role", "tokenizer", "codes", "shape", "tokens", "raw", "stored", "ratio"));
+                          "role", "tokenizer", "vocab", "shape", "tokens", "raw", "stored", "ratio"));
   }
 
   void tensor_line(const TensorSummary& t) {
@@ -176,8 +176,9 @@ StreamSummary summarize(Reader& reader, SummaryWriter* writer,
     if (event == Event::Eof) break;
     const RecordHeader& header = reader.record();
     uint64_t stored = kRecordHeaderSize + header.stored_size;
+    uint64_t raw = kRecordHeaderSize + header.raw_size;
     ++stream.records;
-    stream.raw_bytes += header.raw_size;
+    stream.raw_bytes += raw;
     stream.stored_bytes += stored;
     if (writer) writer->record(header, reader.record_offset());
     switch (event) {
@@ -210,7 +211,7 @@ StreamSummary summarize(Reader& reader, SummaryWriter* writer,
     }
     if (in_segment) {
       ++segment.records;
-      segment.raw_bytes += header.raw_size;
+      segment.raw_bytes += raw;
       segment.stored_bytes += stored;
     }
     if (event == Event::SegmentEnd) {

@@ -26,7 +26,7 @@ struct SegmentSummary {
   SegmentInfo info;
   uint64_t tokens = 0;
   uint64_t records = 0;
-  uint64_t raw_bytes = 0;     // payloads as packed, before compression
+  uint64_t raw_bytes = 0;     // record headers and payloads before compression
   uint64_t stored_bytes = 0;  // record headers and payloads as stored
   std::vector<TensorSummary> tensors;
 };

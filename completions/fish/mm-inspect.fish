@@ -1,0 +1,11 @@
+# fish completion for mm-inspect; generated from its options, do not edit
+complete -c mm-inspect -s h -l help -d 'Print this help and exit'
+complete -c mm-inspect -s V -l version -d 'Print the version and exit'
+complete -c mm-inspect -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-inspect -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-inspect -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-inspect -s v -l verbose -d 'Print more detail; repeat for more'
+complete -c mm-inspect -l json -d 'Print structured JSON instead of text'
+complete -c mm-inspect -l validate -d 'Check everything (checksums, structure, limits, end record); exit 1 naming the byte offset of the first fault'
+complete -c mm-inspect -l dump -d 'Print the lossless text form of the stream (see mmt(5))'
+complete -c mm-inspect -l pack -d 'Read the text form and write the stream it describes (the inverse of --dump)'
