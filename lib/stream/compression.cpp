@@ -42,6 +42,21 @@ void Decompressor::decompress(const uint8_t* data, size_t size, size_t expected,
     throw Error("compressed payload declares " + std::to_string(declared) + " bytes, the record " +
                 std::to_string(expected));
   constexpr size_t kStep = 1 << 20;
+  // When the declared size is plausible for this much input, decode in one shot, straight
+  // into the output (no copy through zstd's window). Only extreme ratios, which a forged
+  // size would need, take the growing path below.
+  if (declared == expected && expected <= kStep + 256 * size) {
+    size_t frame = ZSTD_findFrameCompressedSize(data, size);
+    if (ZSTD_isError(frame)) throw Error(std::string("corrupt compressed payload: ") + ZSTD_getErrorName(frame));
+    if (frame != size) throw Error("trailing bytes after the compressed payload");
+    out.resize(expected);
+    size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), data, size);
+    if (ZSTD_isError(n)) throw Error(std::string("corrupt compressed payload: ") + ZSTD_getErrorName(n));
+    if (n != expected)
+      throw Error("payload decompresses to " + std::to_string(n) + " bytes, the record declares " +
+                  std::to_string(expected));
+    return;
+  }
   out.resize(std::min(expected, std::max(kStep, size * 4)));
   ZSTD_inBuffer in{data, size, 0};
   ZSTD_outBuffer sink{out.data(), out.size(), 0};

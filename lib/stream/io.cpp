@@ -1,5 +1,6 @@
 #include "stream/io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
@@ -9,11 +10,24 @@
 namespace mm::stream {
 
 namespace {
-constexpr size_t kSinkBuffer = 1 << 16;
+constexpr size_t kSinkBuffer = 1 << 16;  // also the source's buffer
 }
 
 size_t FdSource::read(void* data, size_t size) {
   auto* out = static_cast<uint8_t*>(data);
+  size_t buffered = std::min(size, buffer_.size() - position_);
+  std::memcpy(out, buffer_.data() + position_, buffered);
+  position_ += buffered;
+  if (buffered == size) return size;
+  if (size - buffered >= kSinkBuffer) return buffered + read_fd(out + buffered, size - buffered);
+  buffer_.resize(kSinkBuffer);
+  buffer_.resize(read_fd(buffer_.data(), buffer_.size()));
+  position_ = std::min(size - buffered, buffer_.size());
+  std::memcpy(out + buffered, buffer_.data(), position_);
+  return buffered + position_;
+}
+
+size_t FdSource::read_fd(uint8_t* out, size_t size) {
   size_t done = 0;
   while (done < size) {
     ssize_t n = ::read(fd_, out + done, size - done);

@@ -25,14 +25,18 @@ class Sink {
 };
 
 // A file descriptor; does not own it. Reads and writes retry on EINTR and short counts.
+// Small reads (record headers) are served from a buffer: one system call per 64 KiB.
 class FdSource : public Source {
  public:
   FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
   size_t read(void* data, size_t size) override;
 
  private:
+  size_t read_fd(uint8_t* data, size_t size);
   int fd_;
   std::string name_;
+  std::vector<uint8_t> buffer_;
+  size_t position_ = 0;
 };
 
 class FdSink : public Sink {

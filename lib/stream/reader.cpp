@@ -68,9 +68,9 @@ void Reader::read_payload() {
     stored_.resize(have + chunk);
     size_t n = read_some(stored_.data() + have, chunk);
     if (n < chunk)
-      throw FormatError(offset_, std::string("truncated: input ends inside a ") + record_type_name(record_.type) +
-                                     " record (" + std::to_string(have + n) + " of " + std::to_string(need) +
-                                     " payload bytes)");
+      throw FormatError(offset_, std::string("truncated: input ends inside the payload of this ") +
+                                     record_type_name(record_.type) + " record (" + std::to_string(have + n) +
+                                     " of " + std::to_string(need) + " bytes)");
   }
   if (record_.flags & kFlagCompressed) {
     try {

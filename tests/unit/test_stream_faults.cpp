@@ -142,7 +142,7 @@ TEST_CASE("faults name their byte offset and reason") {
   SUBCASE("a forged size larger than the input allocates nothing and reports truncation") {
     auto s = header;
     append_record(s, 3, 0, 0, {}, kMaxTensorRecordBytes, kMaxTensorRecordBytes);
-    CHECK(read_all(s).find("truncated: input ends inside a tensor record (0 of") != std::string::npos);
+    CHECK(read_all(s).find("truncated: input ends inside the payload of this tensor record (0 of") != std::string::npos);
   }
   SUBCASE("a compressed payload that lies about its size") {
     MemorySink sink;

@@ -1,0 +1,51 @@
+# The two commands: `make demo` and `make test`. Each installs what is missing (Debian
+# packages, through scripts/setup.sh), configures and builds, then runs.
+BUILD ?= build
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all setup configure build test demo bench install fuzz regen clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: setup $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)/bin
+
+bench: build
+	$(BUILD)/bin/mm-bench-stream --bindir $(BUILD)/bin --dir $${TMPDIR:-/tmp}
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# libFuzzer targets built with clang and sanitizers, run over their corpora for
+# FUZZ_SECONDS each; new inputs land in the corpus directories (commit the useful ones).
+fuzz: setup
+	cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DMM_FUZZ=ON
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target mm-fuzz-reader mm-fuzz-pack
+	for t in reader pack; do \
+	  $(BUILD)-fuzz/bin/mm-fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	    tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# Rewrites the man pages' OPTIONS sections and the completions from the programs.
+regen: build
+	scripts/regen-docs.sh $(BUILD)/bin
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz
