@@ -34,13 +34,15 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # libFuzzer targets built with clang and sanitizers, run over their corpora for
-# FUZZ_SECONDS each; new inputs land in the corpus directories (commit the useful ones).
+# FUZZ_SECONDS each. New inputs go to $(BUILD)-fuzz/corpus/; crashes to the current
+# directory (add them to tests/fuzz/corpus/ once fixed, so ctest replays them).
 fuzz: setup
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DMM_FUZZ=ON
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target mm-fuzz-reader mm-fuzz-pack
 	for t in reader pack; do \
+	  mkdir -p $(BUILD)-fuzz/corpus/$$t; \
 	  $(BUILD)-fuzz/bin/mm-fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-	    tests/fuzz/corpus/$$t || exit 1; \
+	    $(BUILD)-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 # Rewrites the man pages' OPTIONS sections and the completions from the programs.

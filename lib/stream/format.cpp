@@ -33,7 +33,7 @@ StreamHeader decode_stream_header(const uint8_t in[kStreamHeaderSize], uint64_t 
     throw FormatError(offset, "unsupported stream version " + std::to_string(header.major) + "." +
                                   std::to_string(header.minor) + " (this mm reads " +
                                   std::to_string(kVersionMajor) + ".x)");
-  if (load_le32(in + 12) != static_cast<uint32_t>(XXH3_64bits(in, 12)))
+  if (!checksum_matches(load_le32(in + 12), static_cast<uint32_t>(XXH3_64bits(in, 12))))
     throw FormatError(offset, "stream header checksum mismatch (corrupt data)");
   if (header.flags != 0) throw FormatError(offset, "reserved bits set in the stream header");
   return header;
@@ -50,7 +50,7 @@ void encode_record_header(const RecordHeader& header, uint8_t out[kRecordHeaderS
 }
 
 RecordHeader decode_record_header(const uint8_t in[kRecordHeaderSize], uint64_t offset) {
-  if (load_le32(in + 20) != static_cast<uint32_t>(XXH3_64bits(in, 20)))
+  if (!checksum_matches(load_le32(in + 20), static_cast<uint32_t>(XXH3_64bits(in, 20))))
     throw FormatError(offset, "record header checksum mismatch (corrupt data, or not the start of a record)");
   RecordHeader header;
   header.type = in[0];

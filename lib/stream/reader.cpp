@@ -83,7 +83,7 @@ void Reader::read_payload() {
   } else {
     payload_.swap(stored_);
   }
-  if (payload_hash(payload_.data(), payload_.size()) != record_.payload_hash)
+  if (!checksum_matches(record_.payload_hash, payload_hash(payload_.data(), payload_.size())))
     throw FormatError(record_offset_,
                       std::string(record_type_name(record_.type)) + " record: payload checksum mismatch (corrupt data)");
 }

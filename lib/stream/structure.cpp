@@ -84,7 +84,7 @@ void Structure::end(const MemberTotals& declared) {
                 " records) differ from the stream's (" + std::to_string(actual.segments) + ", " +
                 std::to_string(actual.tokens) + ", " + std::to_string(actual.records) +
                 "): records were lost or added");
-  if (declared.header_hash != actual.header_hash)
+  if (!checksum_matches(declared.header_hash, actual.header_hash))
     throw Error("end record hash differs from the records read: records were reordered or replaced");
 }
 

@@ -21,3 +21,5 @@ on_terminal 'mm-inspect'
 # a closed pipe ends the program quietly
 sh 'for i in $(seq 30000); do echo "tokens $((i % 256)) 1 2 3 4 5 6 7 8 9"; done > body.txt; { echo "stream 1.0"; echo "segment {\"modality\":\"text\",\"tokenizer\":\"bytes\",\"vocab_size\":256}"; cat body.txt; echo segment-end; echo end; } | mm-inspect --pack -o big.mmt'
 sh 'mm-inspect --dump big.mmt | head -c 19'
+# killed half-way: the temporary file goes with it
+sh 'mkfifo fifo; sleep 3 > fifo & mm-inspect --pack -o killed.mmt fifo & pid=$!; for i in $(seq 100); do ls -a | grep -q "^\.killed" && break; sleep 0.05; done; echo "temporaries while running: $(ls -a | grep -c "^\.killed")"; kill -TERM $pid; wait $pid; echo "status $?"; ls -a | grep -c killed || true'
