@@ -172,7 +172,7 @@ void pack(Source& text, Sink& out) {
   std::string line;
   std::unique_ptr<Writer> writer;
   std::vector<uint32_t> codes;
-  bool any_stream = false;
+  bool member_open = false;
   try {
     while (lines.next(line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -180,21 +180,28 @@ void pack(Source& text, Sink& out) {
       std::string_view keyword = next_word(rest);
       if (keyword.empty() || keyword[0] == '#') continue;
       if (keyword == "stream") {
-        if (writer) throw Error("\"stream\" before the previous stream's \"end\"");
+        if (member_open) throw Error("\"stream\" before the previous stream's \"end\"");
         std::string_view version = next_word(rest);
         if (version.substr(0, 2) != std::to_string(kVersionMajor) + ".")
           throw Error("unsupported stream version \"" + std::string(version) + "\"");
-        WriterOptions options;
-        std::string_view level = next_word(rest);
-        if (!level.empty()) {
-          if (level.substr(0, 6) != "level=") throw Error("expected level=N after the version");
-          options.level = parse_number<int>(level.substr(6), "level");
+        int level = WriterOptions{}.level;
+        std::string_view level_word = next_word(rest);
+        if (!level_word.empty()) {
+          if (level_word.substr(0, 6) != "level=") throw Error("expected level=N after the version");
+          level = parse_number<int>(level_word.substr(6), "level");
         }
-        writer = std::make_unique<Writer>(out, options);
-        any_stream = true;
+        if (!next_word(rest).empty()) throw Error("unexpected text at the end of the line");
+        if (writer) {
+          writer->next_member(level);
+        } else {
+          WriterOptions options;
+          options.level = level;
+          writer = std::make_unique<Writer>(out, options);
+        }
+        member_open = true;
         continue;
       }
-      if (!writer) throw Error("\"" + std::string(keyword) + "\" before a \"stream\" line");
+      if (!member_open) throw Error("\"" + std::string(keyword) + "\" before a \"stream\" line");
       if (keyword == "segment") {
         size_t start = rest.find_first_not_of(' ');
         writer->begin_segment(std::string(start == std::string_view::npos ? "" : rest.substr(start)));
@@ -227,14 +234,14 @@ void pack(Source& text, Sink& out) {
         writer->ancillary_record(type, param, parse_hex(next_word(rest)));
       } else if (keyword == "end") {
         writer->finish();
-        writer.reset();
+        member_open = false;
       } else {
         throw Error("unknown keyword \"" + std::string(keyword) + "\"");
       }
       if (!next_word(rest).empty() && keyword != "segment") throw Error("unexpected text at the end of the line");
     }
-    if (writer) throw Error("the text ends without \"end\"");
-    if (!any_stream) throw Error("no \"stream\" line: nothing to pack");
+    if (member_open) throw Error("the text ends without \"end\"");
+    if (!writer) throw Error("no \"stream\" line: nothing to pack");
   } catch (const BrokenPipe&) {
     throw;
   } catch (const Error& e) {

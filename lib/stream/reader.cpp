@@ -96,36 +96,34 @@ Event Reader::next() {
       return Event::Eof;
     }
   }
-  {
-    record_offset_ = offset_;
-    uint8_t header[kRecordHeaderSize];
-    size_t n = read_some(header, sizeof header);
-    if (n == 0)
-      throw FormatError(offset_, "truncated: the stream ends without its end record (cut off?)");
-    if (n < sizeof header) throw FormatError(offset_, "truncated: input ends inside a record header");
-    record_ = decode_record_header(header, record_offset_);
-    const char* name = record_type_name(record_.type);
-    bool known = record_.type >= uint8_t(RecordType::SegmentBegin) && record_.type <= uint8_t(RecordType::End);
-    if (!known && !(record_.flags & kFlagAncillary))
-      throw FormatError(record_offset_, "record type " + std::to_string(record_.type) +
-                                            " is not known to this version of mm (newer stream?)");
-    if (record_.raw_size > record_limit(record_.type))
-      throw FormatError(record_offset_, std::string(name) + " record of " + std::to_string(record_.raw_size) +
-                                            " bytes exceeds the limit of " +
-                                            std::to_string(record_limit(record_.type)));
-    if (record_.stored_size > record_limit(record_.type) + (record_limit(record_.type) >> 7) + 1024)
-      throw FormatError(record_offset_, std::string(name) + " record stores more bytes than its limit allows");
-    if (record_.type != uint8_t(RecordType::Tokens) && known && record_.param != 0)
-      throw FormatError(record_offset_, std::string(name) + " record with a non-zero parameter");
-    if (record_.type != uint8_t(RecordType::End)) structure_.add_record_header(header);
-    read_payload();
-    try {
-      return dispatch();
-    } catch (const FormatError&) {
-      throw;
-    } catch (const Error& e) {
-      throw FormatError(record_offset_, e.what());
-    }
+  record_offset_ = offset_;
+  uint8_t header[kRecordHeaderSize];
+  size_t n = read_some(header, sizeof header);
+  if (n == 0)
+    throw FormatError(offset_, "truncated: the stream ends without its end record (cut off?)");
+  if (n < sizeof header) throw FormatError(offset_, "truncated: input ends inside a record header");
+  record_ = decode_record_header(header, record_offset_);
+  const char* name = record_type_name(record_.type);
+  bool known = record_.type >= uint8_t(RecordType::SegmentBegin) && record_.type <= uint8_t(RecordType::End);
+  if (!known && !(record_.flags & kFlagAncillary))
+    throw FormatError(record_offset_, "record type " + std::to_string(record_.type) +
+                                          " is not known to this version of mm (newer stream?)");
+  if (record_.raw_size > record_limit(record_.type))
+    throw FormatError(record_offset_, std::string(name) + " record of " + std::to_string(record_.raw_size) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(record_limit(record_.type)));
+  if (record_.stored_size > record_limit(record_.type) + (record_limit(record_.type) >> 7) + 1024)
+    throw FormatError(record_offset_, std::string(name) + " record stores more bytes than its limit allows");
+  if (record_.type != uint8_t(RecordType::Tokens) && known && record_.param != 0)
+    throw FormatError(record_offset_, std::string(name) + " record with a non-zero parameter");
+  if (record_.type != uint8_t(RecordType::End)) structure_.add_record_header(header);
+  read_payload();
+  try {
+    return dispatch();
+  } catch (const FormatError&) {
+    throw;
+  } catch (const Error& e) {
+    throw FormatError(record_offset_, e.what());
   }
 }
 

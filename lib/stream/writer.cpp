@@ -9,8 +9,9 @@
 namespace mm::stream {
 
 Writer::Writer(Sink& sink, WriterOptions options)
-    : sink_(sink), options_(options), compressor_(options.level) {
+    : sink_(sink), options_(options) {
   if (options_.level < -7 || options_.level > 22) throw UsageError("compression level must be -7 to 22");
+  compressor_ = std::make_unique<Compressor>(options_.level);
   size_t limit = kMaxTokensRecordBytes / 4;
   if (options_.record_tokens == 0 || options_.record_tokens > limit)
     throw UsageError("tokens per record must be 1 to " + std::to_string(limit));
@@ -33,7 +34,7 @@ void Writer::write_record(uint8_t type, uint8_t flags, uint16_t param, const uin
   header.payload_hash = payload_hash(raw, size);
   const uint8_t* stored = raw;
   header.flags = flags & ~kFlagCompressed;
-  if (compressor_.compress(raw, size, compressed_)) {
+  if (compressor_->compress(raw, size, compressed_)) {
     header.flags |= kFlagCompressed;
     stored = compressed_.data();
     header.stored_size = static_cast<uint32_t>(compressed_.size());
@@ -103,6 +104,16 @@ void Writer::ancillary_record(uint8_t type, uint16_t param, const std::vector<ui
   if (payload.size() > kMaxOtherRecordBytes) throw Error("ancillary record larger than 64 MiB");
   if (structure_.in_segment()) emit_tokens();
   write_record(type, kFlagAncillary, param, payload.data(), payload.size());
+}
+
+void Writer::next_member(int level) {
+  if (!finished_) throw Error("a new stream member can only follow the end of the previous one");
+  if (level < -7 || level > 22) throw UsageError("compression level must be -7 to 22");
+  if (level != options_.level) compressor_ = std::make_unique<Compressor>(level);
+  options_.level = level;
+  structure_.begin_member();
+  header_written_ = false;
+  finished_ = false;
 }
 
 void Writer::finish() {

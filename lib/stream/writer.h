@@ -38,8 +38,11 @@ class Writer {
   // Writes the end record. Without it the output reads as truncated, which is the point:
   // a producer that fails half-way must not leave a stream that looks complete.
   void finish();
+  // After finish(): starts another member of the same stream, as `cat a.mmt b.mmt` would,
+  // keeping the rule of one tokenizer per modality across members.
+  void next_member(int level);
 
-  const MemberTotals totals() const { return structure_.totals(); }
+  MemberTotals totals() const { return structure_.totals(); }
 
  private:
   void write_record(uint8_t type, uint8_t flags, uint16_t param, const uint8_t* raw, size_t size);
@@ -47,7 +50,7 @@ class Writer {
 
   Sink& sink_;
   WriterOptions options_;
-  Compressor compressor_;
+  std::unique_ptr<Compressor> compressor_;
   Structure structure_;
   bool header_written_ = false;
   bool finished_ = false;

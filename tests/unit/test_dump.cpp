@@ -103,3 +103,11 @@ TEST_CASE("bad text names its line") {
     CHECK_THROWS_WITH_AS(pack_text(c.text), doctest::Contains(c.error), Error);
   }
 }
+
+TEST_CASE("members of one text share the rule of one tokenizer per modality") {
+  std::string text =
+      "stream 1.0\nsegment {\"modality\":\"text\",\"tokenizer\":\"a\",\"vocab_size\":2}\ntokens 1\nsegment-end\nend\n"
+      "stream 1.0 level=5\nsegment {\"modality\":\"text\",\"tokenizer\":\"b\",\"vocab_size\":2}\n";
+  CHECK_THROWS_WITH_AS(pack_text(text), doctest::Contains("line 7: segment uses tokenizer \"b\""), Error);
+  CHECK_THROWS_WITH_AS(pack_text("stream 1.0 level=3 junk\n"), doctest::Contains("line 1: unexpected text"), Error);
+}
