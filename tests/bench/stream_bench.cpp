@@ -133,22 +133,48 @@ struct ChildResult {
 };
 
 // Runs argv with stdout to `out_path` (or /dev/null) and reports wall time and peak RSS.
+// A child forked from this process would count our pages in its peak, so the command is
+// started by a fresh exec of this program (--spawn), which reports the peak on its stdout.
 ChildResult run(const std::vector<std::string>& argv, const char* out_path = "/dev/null") {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return {};
   auto start = Clock::now();
   pid_t pid = fork();
   if (pid == 0) {
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
+    dup2(pipe_fds[1], 3);
+    std::vector<std::string> spawn = {"/proc/self/exe", "--spawn", out_path};
+    spawn.insert(spawn.end(), argv.begin(), argv.end());
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : spawn) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    execvp(args[0], args.data());
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ChildResult result{seconds_since(start), 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+  char text[32] = {};
+  if (read(pipe_fds[0], text, sizeof text - 1) > 0) result.peak_kib = std::atol(text);
+  close(pipe_fds[0]);
+  return result;
+}
+
+// --spawn OUT CMD...: runs CMD with stdout to OUT, writes its peak RSS (KiB) to fd 3.
+int spawn(char** argv) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    close(3);
+    execvp(argv[3], argv + 3);
     _exit(127);
   }
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  return {seconds_since(start), usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+  dprintf(3, "%ld", usage.ru_maxrss);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 uint64_t file_size(const std::string& path) {
@@ -159,6 +185,7 @@ uint64_t file_size(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 3 && !std::strcmp(argv[1], "--spawn")) return spawn(argv);
   size_t total = size_t(1) << 28;  // 256M ids: 1 GiB as 32-bit ids
   std::string dir = "/tmp", bindir = "build/bin";
   for (int i = 1; i + 1 < argc; i += 2) {
