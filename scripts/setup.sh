@@ -11,12 +11,13 @@ packages=(
   # media
   libpng-dev libsndfile1-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev ffmpeg
-  # text tokenizers
-  libre2-dev libsentencepiece-dev sentencepiece
+  # text tokenizers (PCRE2: the pre-tokenizer patterns of real checkpoints need lookahead)
+  libpcre2-dev libsentencepiece-dev sentencepiece
   # the backbone; without an optimised BLAS libtorch on the CPU is about 20x slower
   libtorch-dev libopenblas0-openmp
-  # reference checks and fixtures
-  python3-torch python3-numpy espeak-ng sox
+  # reference checks and fixtures: real photos, videos and C++ (opencv-doc), English prose
+  # and Python (python3.11-doc), speech and sound (espeak-ng, sox, alsa-utils)
+  python3-torch python3-numpy espeak-ng sox alsa-utils opencv-doc python3.11-doc
   # benchmarks (time -v for peak memory)
   time
 )
