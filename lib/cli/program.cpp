@@ -71,8 +71,14 @@ Program::~Program() = default;
 int Program::run(int argc, char** argv, const std::function<void()>& body) {
   // A closed pipe is reported by write() as EPIPE, which ends the program quietly.
   std::signal(SIGPIPE, SIG_IGN);
+  // Generating docs needs no other argument, even those the program requires.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--mm-generate=", 0) == 0) generate_ = arg.substr(14);
+    else if (arg == "--mm-generate" && i + 1 < argc) generate_ = argv[i + 1];
+  }
   try {
-    app_->parse(argc, argv);
+    if (generate_.empty()) app_->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app_->exit(e);
   } catch (const CLI::CallForVersion& e) {

@@ -284,6 +284,14 @@ std::vector<uint32_t> BpeTokenizer::encode(std::string_view text) const {
   return codes;
 }
 
+size_t BpeTokenizer::chunk_boundary(std::string_view text) {
+  for (size_t i = text.size(); i-- > 1;) {
+    unsigned char c = text[i];
+    if (text[i - 1] == '\n' && c > ' ' && c != 0x7f) return i;
+  }
+  return 0;
+}
+
 std::string BpeTokenizer::decode(const uint32_t* codes, size_t count) const {
   std::string out;
   for (size_t i = 0; i < count; ++i) out += token(codes[i]);

@@ -37,6 +37,10 @@ class BpeTokenizer {
   // Not thread-safe (a cache of frequent pieces).
   void encode(std::string_view text, std::vector<uint32_t>& codes) const;
   std::vector<uint32_t> encode(std::string_view text) const;
+  // Where a long text can be cut so that encoding the parts gives the codes of the whole:
+  // just after the last line break that a non-space byte follows, or 0 if there is none.
+  // Holds for patterns whose pieces end at a run of line breaks (GPT-2's, Qwen's, tiktoken's).
+  static size_t chunk_boundary(std::string_view text);
   // Throws mm::Error for a code outside the vocabulary.
   std::string decode(const uint32_t* codes, size_t count) const;
   std::string decode(const std::vector<uint32_t>& codes) const { return decode(codes.data(), codes.size()); }

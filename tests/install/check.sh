@@ -9,7 +9,7 @@ scratch=$(mktemp -d /tmp/mm-install-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 prefix=$scratch/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in bin/mm-inspect share/man/man1/mm-inspect.1 share/man/man5/mmt.5 \
+for f in bin/mm-inspect bin/mm-tokenize bin/mm-render share/mm/models/default/config.json share/man/man1/mm-inspect.1 share/man/man5/mmt.5 \
          share/bash-completion/completions/mm-inspect share/zsh/vendor-completions/_mm-inspect \
          share/fish/vendor_completions.d/mm-inspect.fish include/mm/stream/reader.h include/mm/version.h \
          lib/cmake/mm/mmConfig.cmake lib/pkgconfig/mm.pc; do
@@ -26,3 +26,6 @@ LD_LIBRARY_PATH=$prefix/lib "$scratch/cmake/consumer"
 flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs mm)
 g++ -std=c++17 "$here/consumer/main.cpp" $flags -o "$scratch/pc-consumer"
 LD_LIBRARY_PATH=$prefix/lib "$scratch/pc-consumer"
+
+# The installed programs find the installed default bundle.
+echo "installed bundle" | "$prefix/bin/mm-tokenize" | "$prefix/bin/mm-render"

@@ -187,3 +187,24 @@ TEST_CASE("bad vocabularies are refused with the reason") {
   uint32_t bad = 9999;
   CHECK_THROWS_WITH_AS(t.decode(&bad, 1), doctest::Contains("outside the vocabulary"), Error);
 }
+
+TEST_CASE("text cut at chunk boundaries encodes to the codes of the whole") {
+  std::mt19937_64 rng(12);
+  BpeTokenizer t = small_fit(random_bytes(rng, 40000, true), 600);
+  for (int i = 0; i < 50; ++i) {
+    std::string text = random_bytes(rng, 500 + rng() % 3000, true);
+    std::string_view view(text);
+    std::vector<uint32_t> whole = t.encode(text), parts;
+    while (!view.empty()) {
+      size_t cut = BpeTokenizer::chunk_boundary(view.substr(0, 1 + rng() % 700));
+      if (cut == 0) cut = view.size();
+      t.encode(view.substr(0, cut), parts);
+      view.remove_prefix(cut);
+    }
+    CAPTURE(i);
+    CHECK(parts == whole);
+  }
+  CHECK(BpeTokenizer::chunk_boundary("no line break") == 0);
+  CHECK(BpeTokenizer::chunk_boundary("a\n b\nc") == 5);
+  CHECK(BpeTokenizer::chunk_boundary("a\n\n") == 0);
+}

@@ -1,0 +1,141 @@
+// mm-render: token stream -> files. Text and code segments become their exact bytes.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include "cli/bundle.h"
+#include "cli/files.h"
+#include "cli/program.h"
+#include "error.h"
+#include "media/modality.h"
+#include "stream/reader.h"
+#include "tokenize/tokenizer_set.h"
+
+namespace {
+
+using namespace mm;
+
+// Where segment `index` goes: stdout, one FILE, a printf pattern (out-%04d.txt) or a
+// directory (dir/: 0003-text.txt).
+class Destination {
+ public:
+  Destination(std::string output, bool force) : output_(std::move(output)), force_(force) {
+    if (cli::is_standard_stream(output_)) return;
+    struct stat st;
+    directory_ = output_.back() == '/' || (::stat(output_.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+    pattern_ = output_.find('%') != std::string::npos;
+    if (directory_ && ::stat(output_.c_str(), &st) != 0 && ::mkdir(output_.c_str(), 0777) != 0)
+      throw Error(output_ + ": cannot create the directory");
+  }
+
+  std::string path(uint64_t index, const std::string& extension) {
+    if (directory_) {
+      char name[64];
+      std::snprintf(name, sizeof name, "%04llu", static_cast<unsigned long long>(index));
+      return output_ + (output_.back() == '/' ? "" : "/") + name + extension;
+    }
+    if (pattern_) {
+      char name[4096];
+      std::snprintf(name, sizeof name, output_.c_str(), int(index));
+      return name;
+    }
+    if (++files_ > 1)
+      throw UsageError(output_ + ": the stream has several segments to render; give a pattern (out-%04d.txt) or a directory (out/)");
+    return output_;
+  }
+
+  bool to_stdout() const { return cli::is_standard_stream(output_); }
+  // One FILE: it is committed only at the end, so a second segment leaves nothing behind.
+  bool single_file() const { return !to_stdout() && !directory_ && !pattern_; }
+  bool force() const { return force_; }
+
+ private:
+  std::string output_;
+  bool force_;
+  bool directory_ = false, pattern_ = false;
+  int files_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Program program("mm-render", "Turn a token stream (.mmt) back into files: text, code (and later PNG, MP4, WAV).",
+                       cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose);
+  std::string input = "-", bundle;
+  long long only = -1;
+  auto& app = program.app();
+  app.add_option("INPUT", input, "The stream to render ('-' or none: stdin)")->type_name("FILE");
+  app.add_option("--segment", only, "Render only segment N (counting from 0)")->type_name("N")->check(CLI::NonNegativeNumber);
+  app.add_option("--bundle", bundle, "Model bundle whose tokenizers to use (default: $MM_BUNDLE, then the built-in one)")
+      ->type_name("DIR");
+  program.app().get_option("--output")->description(
+      "Where to write: FILE for one segment, a pattern with %d (out-%04d.txt) or a directory (out/) for several; "
+      "default: text to stdout");
+
+  return program.run(argc, argv, [&] {
+    const auto& opt = program.options();
+    tokenize::TokenizerSet tokenizers(cli::find_bundle(bundle));
+    cli::Input in(input);
+    stream::Reader reader(in.source());
+    Destination destination(opt.output, opt.force);
+    std::unique_ptr<cli::Output> stdout_output;
+    if (destination.to_stdout()) stdout_output = std::make_unique<cli::Output>("-", cli::Content::Text, opt.force);
+
+    std::unique_ptr<cli::Output> file;
+    const tokenize::BpeTokenizer* bpe = nullptr;
+    uint64_t index = 0;
+    bool selected = false;
+    try {
+      for (stream::Event e; (e = reader.next()) != stream::Event::Eof;) {
+        switch (e) {
+          case stream::Event::SegmentBegin: {
+            const auto& segment = reader.segment();
+            selected = only < 0 || uint64_t(only) == index;
+            if (!selected) break;
+            if (segment.modality != "text" && segment.modality != "code")
+              throw Error("segment " + std::to_string(index) + ": rendering " + segment.modality +
+                          " is not available yet");
+            bpe = &tokenizers.bpe(segment.modality);
+            if (bpe->id() != segment.tokenizer)
+              throw Error("segment " + std::to_string(index) + " was made by tokenizer " + segment.tokenizer +
+                          ", but the bundle's " + segment.modality + " tokenizer is " + bpe->id());
+            if (!destination.to_stdout()) {
+              auto meta = nlohmann::json::parse(segment.json);
+              std::string language = meta.value("language", std::string());
+              std::string extension = segment.modality == "code" ? media::extension_of_language(language) : ".txt";
+              file = std::make_unique<cli::Output>(destination.path(index, extension), cli::Content::Text,
+                                                   destination.force());
+            }
+            break;
+          }
+          case stream::Event::Tokens:
+            if (selected) {
+              std::string bytes = bpe->decode(reader.tokens());
+              (file ? file : stdout_output)->sink().write(bytes.data(), bytes.size());
+            }
+            break;
+          case stream::Event::SegmentEnd:
+            if (selected && file && !destination.single_file()) {
+              file->commit();
+              if (opt.verbose) cli::warn(program.name(), "wrote " + file->name());
+              file.reset();
+            }
+            ++index;
+            break;
+          default:
+            break;
+        }
+      }
+    } catch (const FormatError& e) {
+      throw Error(in.name() + ": " + e.what());
+    }
+    if (only >= 0 && uint64_t(only) >= index)
+      throw UsageError("--segment " + std::to_string(only) + ": the stream has " + std::to_string(index) + " segments");
+    if (stdout_output) stdout_output->commit();
+    if (file) {
+      file->commit();
+      if (opt.verbose) cli::warn(program.name(), "wrote " + file->name());
+    }
+  });
+}

@@ -1,0 +1,11 @@
+# fish completion for mm-fit-bpe; generated from its options, do not edit
+complete -c mm-fit-bpe -s h -l help -d 'Print this help and exit'
+complete -c mm-fit-bpe -s V -l version -d 'Print the version and exit'
+complete -c mm-fit-bpe -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-fit-bpe -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-fit-bpe -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-fit-bpe -s v -l verbose -d 'Print more detail; repeat for more'
+complete -c mm-fit-bpe -l vocab-size -x -d 'Codes in the vocabulary: 256 bytes, the merges and the specials'
+complete -c mm-fit-bpe -l min-frequency -x -d 'Stop before merging a pair seen fewer times'
+complete -c mm-fit-bpe -l pattern -x -d 'Pre-tokenizer regular expression (PCRE2); default: Qwen2'\''s'
+complete -c mm-fit-bpe -l special -x -d 'A special token appended to the vocabulary; repeatable'

@@ -1,0 +1,11 @@
+# fish completion for mm-tokenize; generated from its options, do not edit
+complete -c mm-tokenize -s h -l help -d 'Print this help and exit'
+complete -c mm-tokenize -s V -l version -d 'Print the version and exit'
+complete -c mm-tokenize -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-tokenize -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-tokenize -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-tokenize -s v -l verbose -d 'Print more detail; repeat for more'
+complete -c mm-tokenize -l text -x -d 'A literal text segment, before the files; repeatable'
+complete -c mm-tokenize -l role -x -d 'Conversation role of the segments: system, user or assistant'
+complete -c mm-tokenize -l modality -x -d 'Treat every input as this modality instead of detecting it'
+complete -c mm-tokenize -l bundle -r -F -d 'Model bundle whose tokenizers to use (default: $MM_BUNDLE, then the built-in one)'
