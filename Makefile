@@ -29,6 +29,7 @@ demo: build
 
 bench: build
 	$(BUILD)/bin/mm-bench-stream --bindir $(BUILD)/bin --dir $${TMPDIR:-/tmp}
+	scripts/bench-text.sh $(BUILD)/bin $(BUILD)/bench
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
