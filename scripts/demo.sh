@@ -51,5 +51,12 @@ step "a stream cut short is refused, with the byte offset"
 head -c $(( $(wc -c < "$out/texts.mmt") - 100 )) "$out/texts.mmt" > "$out/cut.mmt"
 if mm-inspect --validate "$out/cut.mmt"; then echo "demo: a cut stream was accepted" >&2; exit 1; fi
 
+step "mm-tokenize | mm-render: real text and C source, byte for byte"
+for f in /usr/share/common-licenses/GPL-3 /usr/include/stdio.h; do
+  mm-tokenize "$f" -f -o "$out/$(basename "$f").mmt"
+  mm-render "$out/$(basename "$f").mmt" | cmp - "$f" && echo "$f: $(wc -c <"$f") bytes -> $(mm-inspect --json "$out/$(basename "$f").mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> identical"
+done
+
 step "done: files are in $out"
 ls -l "$out"
+
