@@ -310,6 +310,15 @@ BpeTokenizer BpeTokenizer::load(const std::string& path, const std::string& tikt
 }
 
 BpeTokenizer BpeTokenizer::from_huggingface_json(const std::string& text) {
+  // Fields of the wrong JSON type surface as nlohmann exceptions: one clear error instead.
+  try {
+    return parse_huggingface_json(text);
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed tokenizer.json: ") + e.what());
+  }
+}
+
+BpeTokenizer BpeTokenizer::parse_huggingface_json(const std::string& text) {
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) throw Error("not valid JSON");
   const json& model = doc.value("model", json::object());

@@ -56,6 +56,7 @@ class BpeTokenizer {
 
  private:
   struct PairTable;
+  static BpeTokenizer parse_huggingface_json(const std::string& json);
   void merge_piece(std::string_view piece, std::vector<uint32_t>& codes) const;
 
   std::vector<std::string> tokens_;

@@ -181,6 +181,8 @@ TEST_CASE("bad vocabularies are refused with the reason") {
   CHECK_THROWS_WITH_AS(
       BpeTokenizer::from_huggingface_json(R"({"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{"a":0}}})"),
       doctest::Contains("single byte"), Error);
+  CHECK_THROWS_WITH_AS(BpeTokenizer::from_huggingface_json(R"({"model":"a string"})"), doctest::Contains("malformed"),
+                       Error);
   CHECK_THROWS_WITH_AS(Pretokenizer("(unclosed"), doctest::Contains("pattern"), Error);
   CHECK_THROWS_AS(BpeTokenizer::load("/nonexistent/tokenizer.json"), Error);
   BpeTokenizer t = small_fit("abc", 257);
