@@ -1,0 +1,10 @@
+# fish completion for mm-score; generated from its options, do not edit
+complete -c mm-score -s h -l help -d 'Print this help and exit'
+complete -c mm-score -s V -l version -d 'Print the version and exit'
+complete -c mm-score -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-score -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-score -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-score -s v -l verbose -d 'Print more detail; repeat for more'
+complete -c mm-score -l json -d 'Print structured JSON instead of text'
+complete -c mm-score -l reference -d 'Score the corpus'\''s own reference answers instead of OUTPUTS (a check of the scorer)'
+complete -c mm-score -l tasks -x -d 'Only these tasks, comma-separated'

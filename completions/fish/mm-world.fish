@@ -1,0 +1,13 @@
+# fish completion for mm-world; generated from its options, do not edit
+complete -c mm-world -s h -l help -d 'Print this help and exit'
+complete -c mm-world -s V -l version -d 'Print the version and exit'
+complete -c mm-world -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-world -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-world -s v -l verbose -d 'Print more detail; repeat for more'
+complete -c mm-world -l seed -x -d 'Random seed; the same input and seed give the same output'
+complete -c mm-world -l first -x -d 'Index of the first scene (default 0)'
+complete -c mm-world -l count -x -d 'How many scenes (default 10)'
+complete -c mm-world -l size -x -d 'Side of images and video frames in pixels (default 64)'
+complete -c mm-world -l tasks -x -d 'Only these tasks, comma-separated (default: all; see mm-world(1))'
+complete -c mm-world -l split -x -d 'train: refuse the held-out scenes (seed 0, indices below 10000); eval: only them; any (default)'
+complete -c mm-world -l describe -d 'Print each scene (id, caption, motion, code) on stdout; write no files'

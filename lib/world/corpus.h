@@ -1,0 +1,40 @@
+// The corpus: for each scene of a (seed, index) range, its files (image, video, speech,
+// edited images) and one manifest line per task, mixing the directions between modalities.
+// The same range gives byte-identical files and manifest lines.
+//
+// A manifest line (JSON):
+//   {"id":"s0-000007.edit_image","task":"edit_image","scene":"s0-000007","seed":0,
+//    "index":7,"held_out":true,"turns":[{"user":[{"image":"s0-000007/image.png"},
+//    {"text":"make the red circle green"}],"assistant":{"image":"s0-000007/edit-1.png"},
+//    "output":"s0-000007.edit_image.1.png","truth":{...scene...}}, ...]}
+// Parts are {"text"}, {"code"} (the drawing language), {"image"}, {"video"} or {"audio"}
+// (paths relative to the manifest). "output" is where mm-score looks for a model's answer
+// to that turn; "truth" is the scene the answer must show.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mm::world {
+
+// The task names, in manifest order.
+const std::vector<std::string>& task_names();
+
+struct CorpusOptions {
+  std::string directory;  // created if missing; files go in DIRECTORY/SCENE-ID/
+  uint64_t seed = 0, first = 0, count = 1;
+  int size = 64;                    // image and video side, pixels
+  std::vector<std::string> tasks;   // empty: all
+};
+
+// Writes the scenes' files and calls `line` with each manifest line (no newline), in order.
+// Throws mm::Error (espeak-ng missing, a file that cannot be written), mm::UsageError for an
+// unknown task.
+void write_corpus(const CorpusOptions& options, const std::function<void(const std::string&)>& line);
+
+// Speaks `text` into a WAV file through espeak-ng (a subprocess, no shell).
+void speak(const std::string& text, const std::string& wav_path);
+
+}  // namespace mm::world

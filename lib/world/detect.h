@@ -1,0 +1,36 @@
+// Finding the world's objects in pixels, classically: colour segmentation by hue (the
+// background is grey, so anti-aliasing and JPEG keep an object's hue while lowering its
+// chroma), connected components, then shape measures. Each component's coverage map (chroma
+// over the component's full chroma) is compared with the renderer's own anti-aliased
+// circle, square and triangle of the same area; the closest is its shape, the extent that
+// area implies is its size.
+#pragma once
+
+#include <vector>
+
+#include "media/image.h"
+#include "world/scene.h"
+
+namespace mm::world {
+
+struct Detection {
+  Colour colour = Colour::Red;
+  Shape shape = Shape::Circle;
+  Size size = Size::Medium;
+  double x = 0, y = 0;     // centre of the bounding box, world units
+  double extent = 0;       // world units, from the area and the shape
+  double area = 0;         // world units squared, coverage-weighted
+  double fill = 0;         // area over the bounding box of the covered pixels
+  double circularity = 0;  // 4 pi area / perimeter^2 of the covered pixels
+  double mismatch = 0;     // |coverage - best template| summed, over the area: 0 is perfect
+};
+
+// Every object in the image, largest first; components smaller than 0.4 of the smallest
+// world shape, and those smaller than it that match no shape, are noise (JPEG's and
+// H.264's chroma bleeding at edges) and dropped. Any image size; positions are world units.
+std::vector<Detection> detect(const media::Image& image);
+
+// The size class of an extent: nearest of small, medium, large.
+Size size_of_extent(double extent);
+
+}  // namespace mm::world

@@ -1,0 +1,245 @@
+#include "world/score.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "error.h"
+#include "media/image_io.h"
+#include "media/video.h"
+#include "world/detect.h"
+#include "world/drawing.h"
+#include "world/language.h"
+
+namespace mm::world {
+
+namespace {
+
+std::string describe(const Object& o) { return std::string(name(o.size)) + " " + name(o.colour) + " " + name(o.shape); }
+std::string describe(const Detection& d) {
+  return std::string(name(d.size)) + " " + name(d.colour) + " " + name(d.shape);
+}
+
+Verdict fail(std::string reason) { return {0, std::move(reason)}; }
+
+// Pairs each truth object with the detection of its colour (colours are unique in a scene).
+// Returns an empty reason when every object is there with its shape and size, and nothing else.
+std::string match(const std::vector<Detection>& found, const Scene& truth, std::vector<const Detection*>& pairs) {
+  pairs.clear();
+  for (const auto& o : truth.objects) {
+    const Detection* hit = nullptr;
+    for (const auto& d : found)
+      if (d.colour == o.colour) {
+        if (hit) return "more than one " + std::string(name(o.colour)) + " object";
+        hit = &d;
+      }
+    if (!hit) return "missing the " + describe(o);
+    if (hit->shape != o.shape || hit->size != o.size) return "the " + describe(o) + " is drawn as a " + describe(*hit);
+    pairs.push_back(hit);
+  }
+  for (const auto& d : found) {
+    bool wanted = std::any_of(truth.objects.begin(), truth.objects.end(),
+                              [&](const Object& o) { return o.colour == d.colour; });
+    if (!wanted) return "an extra " + describe(d);
+  }
+  return "";
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<media::Image> read_video(const std::string& path) {
+  media::VideoDecoder decoder(path, {});
+  std::vector<media::Image> frames;
+  for (media::VideoFrame f; decoder.next(f);) frames.push_back(std::move(f.image));
+  return frames;
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+}  // namespace
+
+Verdict check_image(const media::Image& image, const Scene& truth, Placement placement) {
+  auto found = detect(image);
+  std::vector<const Detection*> pairs;
+  if (auto reason = match(found, truth, pairs); !reason.empty()) return fail(reason);
+  const auto& objects = truth.objects;
+  if (placement == Placement::Positions) {
+    for (size_t i = 0; i < objects.size(); ++i) {
+      double dx = pairs[i]->x - objects[i].x, dy = pairs[i]->y - objects[i].y;
+      if (std::hypot(dx, dy) > kPositionTolerance) {
+        std::ostringstream s;
+        s.precision(3);
+        s << "the " << describe(objects[i]) << " is at " << pairs[i]->x << " " << pairs[i]->y << ", not "
+          << objects[i].x << " " << objects[i].y;
+        return fail(s.str());
+      }
+    }
+    return {1, ""};
+  }
+  if (objects.size() == 1) {
+    std::string want = region(objects[0].x, objects[0].y), got = region(pairs[0]->x, pairs[0]->y);
+    if (want != got) return fail("the " + describe(objects[0]) + " is " + got + ", not " + want);
+    return {1, ""};
+  }
+  for (size_t i = 1; i < objects.size(); ++i) {
+    std::string want = relation(objects[i - 1].x, objects[i - 1].y, objects[i].x, objects[i].y);
+    std::string got = relation(pairs[i - 1]->x, pairs[i - 1]->y, pairs[i]->x, pairs[i]->y);
+    if (want != got)
+      return fail(definite(objects[i - 1]) + " is " + got + " " + definite(objects[i]) + ", not " + want);
+  }
+  return {1, ""};
+}
+
+Verdict check_video(const std::vector<media::Image>& frames, const Scene& truth) {
+  if (frames.size() < 2) return fail("a video needs at least two frames");
+  Scene first = truth;
+  for (auto& o : first.objects) o.motion = Direction::None;
+  if (auto v = check_image(frames.front(), first, Placement::Relations); v.score < 1) return fail("first frame: " + v.reason);
+  auto start = detect(frames.front()), end = detect(frames.back());
+  for (const auto& o : truth.objects) {
+    auto of_colour = [&](const std::vector<Detection>& found) -> const Detection* {
+      for (const auto& d : found)
+        if (d.colour == o.colour) return &d;
+      return nullptr;
+    };
+    const Detection *a = of_colour(start), *b = of_colour(end);
+    if (!b) return fail("last frame: missing the " + describe(o));
+    double dx = b->x - a->x, dy = b->y - a->y, travel = std::hypot(dx, dy);
+    Direction moved = Direction::None;
+    if (travel >= kSlowTravel / 2.0)
+      moved = std::abs(dx) >= std::abs(dy) ? (dx < 0 ? Direction::Left : Direction::Right)
+                                            : (dy < 0 ? Direction::Up : Direction::Down);
+    if (moved != o.motion)
+      return fail(definite(o) + (moved == Direction::None ? std::string(" does not move") : std::string(" moves ") + name(moved)) +
+                  ", not " + (o.motion == Direction::None ? std::string("still") : name(o.motion)));
+    if (moved != Direction::None) {
+      Speed speed = travel > (kSlowTravel + kFastTravel) / 2.0 ? Speed::Fast : Speed::Slow;
+      if (speed != o.speed) return fail(definite(o) + " moves " + name(speed) + ", not " + name(o.speed));
+    }
+  }
+  return {1, ""};
+}
+
+Verdict check_code(const std::string& code, const Scene& truth) {
+  std::vector<Object> drawn;
+  try {
+    drawn = parse_code(code);
+  } catch (const Error& e) {
+    return fail(std::string("code: ") + e.what());
+  }
+  Scene got;
+  got.objects = drawn;
+  canonicalize(got);
+  if (got.objects.size() != truth.objects.size())
+    return fail("code draws " + std::to_string(got.objects.size()) + " objects, not " +
+                std::to_string(truth.objects.size()));
+  for (size_t i = 0; i < truth.objects.size(); ++i) {
+    const Object &want = truth.objects[i], &have = got.objects[i];
+    if (want.shape != have.shape || want.colour != have.colour || want.size != have.size)
+      return fail("code draws a " + describe(have) + " where the image has a " + describe(want));
+    if (std::hypot(want.x - have.x, want.y - have.y) > kPositionTolerance)
+      return fail("code puts the " + describe(want) + " at " + std::to_string(have.x) + " " + std::to_string(have.y) +
+                  ", not " + std::to_string(want.x) + " " + std::to_string(want.y));
+    if (want.motion != have.motion || (want.motion != Direction::None && want.speed != have.speed))
+      return fail("code gives the " + describe(want) + " the wrong motion");
+  }
+  return {1, ""};
+}
+
+Verdict check_text(const std::string& text, const std::string& reference) {
+  if (normalize(text) == normalize(reference)) return {1, ""};
+  return fail("\"" + normalize(text).substr(0, 120) + "\", not \"" + normalize(reference) + "\"");
+}
+
+Verdict check_transcript(const std::string& text, const std::string& reference) {
+  double accuracy = word_accuracy(reference, text);
+  return {accuracy, accuracy < 1 ? "\"" + normalize(text).substr(0, 120) + "\", not \"" + normalize(reference) + "\"" : ""};
+}
+
+Report score_manifest(const ScoreOptions& options) {
+  std::ifstream in(options.manifest);
+  if (!in) throw Error(options.manifest + ": cannot read the manifest");
+  std::string base = options.manifest.substr(0, options.manifest.find_last_of('/') + 1);
+  std::string outputs = options.outputs.empty() || options.outputs.back() == '/' ? options.outputs : options.outputs + "/";
+  Report report;
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    nlohmann::json task;
+    try {
+      task = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(options.manifest + ": line " + std::to_string(number) + ": " + e.what());
+    }
+    try {
+      std::string name = task.at("task").get<std::string>(), id = task.at("id").get<std::string>();
+      if (!options.only_tasks.empty() &&
+          std::find(options.only_tasks.begin(), options.only_tasks.end(), name) == options.only_tasks.end())
+        continue;
+      TaskTally& tally = report.tasks[name];
+      ++tally.tasks;
+      if (name == "speak_caption") continue;  // no classical recogniser: counted, not scored
+      double score = 1;
+      bool missing = false;
+      std::string reason;
+      const auto& turns = task.at("turns");
+      for (size_t t = 0; t < turns.size() && score > 0; ++t) {
+        const auto& turn = turns[t];
+        const auto& answer = turn.at("assistant");
+        Scene truth = scene_from_json(turn.at("truth").dump());
+        // The answer to score: the model's output file, or the corpus's own reference.
+        std::string path, text;
+        bool inline_text = answer.contains("text") || answer.contains("code");
+        std::string reference_text = answer.contains("text")   ? answer["text"].get<std::string>()
+                                     : answer.contains("code") ? answer["code"].get<std::string>()
+                                                               : std::string();
+        if (options.reference) {
+          if (inline_text) text = reference_text;
+          else path = base + answer.begin().value().get<std::string>();
+        } else {
+          path = outputs + turn.at("output").get<std::string>();
+          if (!file_exists(path)) {
+            missing = true;
+            score = 0;
+            reason = "no output " + path;
+            break;
+          }
+          if (inline_text) text = read_text_file(path);
+        }
+        Verdict v;
+        try {
+          if (answer.contains("code")) v = check_code(text, truth);
+          else if (answer.contains("text")) v = name == "transcribe_speech" ? check_transcript(text, reference_text)
+                                                                           : check_text(text, reference_text);
+          else if (answer.contains("image"))
+            v = check_image(media::read_image(path), truth,
+                            name == "draw_caption" ? Placement::Relations : Placement::Positions);
+          else if (answer.contains("video")) v = check_video(read_video(path), truth);
+          else throw Error("an answer of unknown kind");
+        } catch (const Error& e) {
+          v = fail(e.what());  // an unreadable output is a wrong answer, not the end of scoring
+        }
+        score = turns.size() > 1 ? std::min(score, v.score) : v.score;
+        if (v.score < 1) reason = (turns.size() > 1 ? "turn " + std::to_string(t + 1) + ": " : "") + v.reason;
+      }
+      if (missing) ++tally.missing;
+      ++tally.scored;
+      tally.total += score;
+      if (score < 1) report.failures.push_back({id, reason});
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(options.manifest + ": line " + std::to_string(number) + ": " + e.what());
+    }
+  }
+  return report;
+}
+
+}  // namespace mm::world

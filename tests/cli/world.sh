@@ -1,0 +1,24 @@
+# mm-world: scenes from a seed, the same bytes every time, the held-out split guarded
+run mm-world --describe --count 3
+run mm-world --describe --seed 3 --first 5 --count 1
+run mm-world --count 4 one
+run mm-world --count 4 two
+sh 'diff -r one two && echo identical'
+sh 'ls one one/s0-000001'
+sh 'wc -l < one/manifest.jsonl'
+sh 'python3 -c "import json,sys
+for line in open(\"one/manifest.jsonl\"):
+    t = json.loads(line)
+    if t[\"index\"] == 1: print(t[\"task\"], len(t[\"turns\"]), t[\"turns\"][-1][\"output\"], t[\"held_out\"])"'
+sh 'file -b one/s0-000000/image.png one/s0-000000/speech.wav | cut -d, -f1-2'
+sh 'ffprobe -v error -count_frames -show_entries stream=width,height,nb_read_frames -of csv=p=0 one/s0-000000/video.mp4'
+run mm-world --count 2 --tasks caption_image,answer_question small
+sh 'ls small/s0-000000; wc -l < small/manifest.jsonl'
+# refusals
+run mm-world --count 1 one
+run mm-world --split train --count 2 train
+run mm-world --split train --first 10000 --count 1 --describe
+run mm-world --split eval --first 9999 --count 2 --describe
+run mm-world --tasks bogus out
+run mm-world --describe out
+run mm-world
