@@ -1,0 +1,11 @@
+# fish completion for mm-bundle; generated from its options, do not edit
+complete -c mm-bundle -s h -l help -d 'Print this help and exit'
+complete -c mm-bundle -s V -l version -d 'Print the version and exit'
+complete -c mm-bundle -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-bundle -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-bundle -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-bundle -l json -d 'Print structured JSON instead of text'
+complete -c mm-bundle -l seed -x -d 'Random seed; the same input and seed give the same output'
+complete -c mm-bundle -l config -r -F -d 'init: the config to make the bundle from (see mm-bundle(5))'
+complete -c mm-bundle -l dtype -x -d 'init: the weights'\'' dtype'
+complete -c mm-bundle -l shards -x -d 'init: split the weights into N files with an index, as Hugging Face does'

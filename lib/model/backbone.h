@@ -1,0 +1,80 @@
+// The unified backbone: one Llama-family decoder over the bundle's single vocabulary.
+// This header is torch-free on purpose: programs and lib/generate use the backbone through
+// it without paying for libtorch's headers; the implementation lives in libmm-backbone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mm::model {
+
+// The bundle config's "backbone" object; every hyper-parameter comes from there.
+struct BackboneConfig {
+  uint32_t vocab_size = 0;
+  uint32_t hidden_size = 0;
+  uint32_t layers = 0;
+  uint32_t heads = 0;
+  uint32_t kv_heads = 0;           // < heads: grouped-query attention
+  uint32_t intermediate_size = 0;  // SwiGLU width
+  uint32_t max_positions = 0;
+  double rope_theta = 10000.0;
+  double norm_eps = 1e-5;
+  std::string qk_norm = "none";    // none | layernorm (Chameleon, with bias) | rmsnorm (Emu3.5)
+  bool tie_embeddings = false;
+
+  static BackboneConfig from_json(const std::string& backbone_object);  // throws mm::Error
+  std::string to_json() const;
+  uint64_t parameter_count() const;
+};
+
+struct RunOptions {
+  std::string device = "cpu";  // cpu | cuda
+  std::string dtype = "f32";   // f32 | bf16 | f16
+  int threads = 0;             // CPU threads; 0: all cores
+};
+
+// A batch of independent sequences (rows) over one set of weights, each with its own
+// preallocated KV cache. Rows may have different lengths (classifier-free guidance puts
+// the conditional and unconditional sequences in one batch).
+class Backbone {
+ public:
+  // Loads the bundle at `bundle_dir` (config.json + safetensors). Throws mm::Error naming
+  // the tensor at fault for any mismatch between config and weights.
+  Backbone(const std::string& bundle_dir, const RunOptions& options);
+  ~Backbone();
+  Backbone(const Backbone&) = delete;
+  Backbone& operator=(const Backbone&) = delete;
+
+  const BackboneConfig& config() const;
+  uint32_t vocab_size() const { return config().vocab_size; }
+
+  // Drops every row and starts `rows` empty ones, each with room for `capacity` ids.
+  void reset(size_t rows, size_t capacity);
+  size_t rows() const;
+  size_t length(size_t row) const;  // ids consumed by `row` so far
+
+  // Appends `count` ids to one row in a single forward pass (prefill). Writes the logits of
+  // the last position to `logits` (vocab_size floats) when non-null, and the final-norm
+  // hidden states of every new position (count x hidden_size) to `hidden` when non-null.
+  void prefill(size_t row, const uint32_t* ids, size_t count, float* logits, std::vector<float>* hidden = nullptr);
+  // Appends one id to every row (ids: rows() of them) in one batched forward pass (decode)
+  // and writes rows() x vocab_size logits.
+  void step(const uint32_t* ids, float* logits);
+  // Makes row `to` a copy of row `from` (cache and length): n samples after one prefill.
+  void copy_row(size_t from, size_t to);
+
+  // The KV state of `row` and the ids it consumed, so a later program skips the prefill.
+  // The file names the bundle it came from; loading a state from another bundle, or one
+  // longer than the capacity, throws mm::Error.
+  void save_state(size_t row, const std::vector<uint32_t>& ids, const std::string& path) const;
+  std::vector<uint32_t> load_state(size_t row, const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mm::model
