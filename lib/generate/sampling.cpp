@@ -55,10 +55,12 @@ GenerationDefaults GenerationDefaults::from_json(const std::string& generation_j
   number("temperature", d.sampling.temperature, 0, 100);
   number("top_k", d.sampling.top_k, 0, 1e9);
   number("top_p", d.sampling.top_p, 1e-6, 1);
+  number("repetition_penalty", d.sampling.repeat_penalty, 1e-3, 100);  // Hugging Face's name
   number("repeat_penalty", d.sampling.repeat_penalty, 1e-3, 100);
   number("cfg", d.sampling.cfg, 0, 100);
   number("frames", d.frames, 1, 1e6);
   number("seconds", d.seconds, 1e-3, 1e6);
+  number("fps", d.fps, 1e-3, 1e4);
   number("max_tokens", d.max_tokens, 1, 1e9);
   if (auto grid = section->find("grid"); grid != section->end()) {
     if (!grid->is_array() || grid->size() != 2 || !(*grid)[0].is_number_unsigned() ||

@@ -27,12 +27,13 @@ struct SamplingOptions {
 // What the bundle config's "generation" section says for one modality:
 //   "generation": {"text": {"temperature": 0.7, "top_p": 0.9, "repeat_penalty": 1.1, "max_tokens": 256},
 //                  "image": {"temperature": 1.0, "top_k": 2048, "cfg": 3.0, "grid": [32, 32]},
-//                  "video": {..., "grid": [16, 16], "frames": 8}, "audio": {..., "seconds": 5}}
+//                  "video": {..., "grid": [16, 16], "frames": 8, "fps": 8}, "audio": {..., "seconds": 5}}
 // Every key is optional; what is absent keeps the built-in default.
 struct GenerationDefaults {
   SamplingOptions sampling;
   Shape grid{32, 32, 1};  // image and video frames, in codes
   uint32_t frames = 4;    // video
+  double fps = 8;         // video
   double seconds = 5;     // audio
   size_t max_tokens = 256;  // text and code
   // `generation_json`: the section (a JSON object), or empty for the built-in defaults.

@@ -1,0 +1,173 @@
+// mm-describe: answers in text about a token stream, printing the answer as it is
+// generated. A conversation is a stream: --conversation writes it with the new turns
+// appended, and --save-state keeps the KV state so the next turn pays only for its own ids.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/bundle.h"
+#include "cli/files.h"
+#include "cli/program.h"
+#include "error.h"
+#include "generate/backbone_model.h"
+#include "generate/generator.h"
+#include "generate/segment_output.h"
+#include "generate/stream_input.h"
+#include "model/backbone.h"
+#include "model/bundle.h"
+#include "stream/reader.h"
+#include "stream/segment.h"
+#include "stream/writer.h"
+#include "tokenize/tokenizer_set.h"
+
+int main(int argc, char** argv) {
+  using namespace mm;
+  cli::Program program("mm-describe",
+                       "Answer in text about a token stream (a question with --prompt), printing words as they come.",
+                       cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kJson | cli::kThreads |
+                           cli::kDevice | cli::kSeed);
+  std::string input = "-", bundle, question, state, save_state, conversation, dtype = "f32";
+  size_t max_tokens = 0;
+  generate::SamplingOptions sampling;
+  auto& app = program.app();
+  app.add_option("INPUT", input, "The stream to describe ('-' or none: stdin)")->type_name("FILE");
+  app.add_option("-p,--prompt", question, "The question, asked as a user turn after the stream")->type_name("TEXT");
+  app.add_option("--max-tokens", max_tokens, "The most codes in the answer (default: the bundle's)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(1), size_t(1) << 24));
+  auto* temperature = app.add_option("--temperature", sampling.temperature, "Sampling temperature; 0: greedy")
+                          ->type_name("T");
+  auto* top_k = app.add_option("--top-k", sampling.top_k, "Keep the K most likely ids; 0: all")->type_name("K");
+  auto* top_p = app.add_option("--top-p", sampling.top_p, "Keep the smallest set of ids whose probability reaches P")
+                    ->type_name("P");
+  auto* penalty = app.add_option("--repeat-penalty", sampling.repeat_penalty,
+                                 "Divide the logits of ids already in the sequence by this (1: off)")
+                      ->type_name("X");
+  app.add_option("--state", state, "Start from this KV state (mm-encode --state, or --save-state of an earlier turn)")
+      ->type_name("FILE");
+  app.add_option("--save-state", save_state, "Write the KV state after the answer, for the next turn")
+      ->type_name("FILE");
+  app.add_option("--conversation", conversation,
+                 "Write the input stream with the question and the answer appended (the next turn's input)")
+      ->type_name("FILE");
+  app.add_option("--dtype", dtype, "Compute dtype: f32, bf16 or f16")->check(CLI::IsMember({"f32", "bf16", "f16"}));
+  app.add_option("--bundle", bundle, "Model bundle (default: $MM_BUNDLE, then the built-in one)")->type_name("DIR");
+
+  return program.run(argc, argv, [&] {
+    const auto& opt = program.options();
+    const std::string dir = cli::find_bundle(bundle);
+    auto config = model::BundleConfig::load(dir);
+    if (config.layout_json.empty()) throw Error(dir + ": the bundle's config has no \"layout\"");
+    const generate::Layout layout = generate::Layout::from_json(config.layout_json);
+    if (!layout.has("text")) throw Error(dir + ": the bundle's layout has no code range for text");
+    auto defaults = generate::GenerationDefaults::from_json(config.generation_json, "text");
+    generate::SamplingOptions chosen = defaults.sampling;
+    if (temperature->count()) chosen.temperature = sampling.temperature;
+    if (top_k->count()) chosen.top_k = sampling.top_k;
+    if (top_p->count()) chosen.top_p = sampling.top_p;
+    if (penalty->count()) chosen.repeat_penalty = sampling.repeat_penalty;
+    chosen.cfg = 1.0f;
+    chosen.check();
+    tokenize::TokenizerSet tokenizers(dir);
+    const tokenize::BpeTokenizer& bpe = tokenizers.bpe("text");
+
+    // The conversation so far, written through to --conversation as it is read.
+    cli::Input in(input);
+    stream::Reader reader(in.source());
+    std::unique_ptr<cli::Output> conversation_out;
+    std::unique_ptr<stream::Writer> conversation_writer;
+    if (!conversation.empty()) {
+      conversation_out = std::make_unique<cli::Output>(conversation, cli::Content::Binary, opt.force);
+      conversation_writer = std::make_unique<stream::Writer>(conversation_out->sink());
+    }
+    generate::SequenceBuilder sequence(layout);
+    generate::read_stream_input(reader, sequence, layout, conversation_writer.get());
+    if (!question.empty()) {
+      std::vector<uint32_t> codes = bpe.encode(question);
+      sequence.begin_segment("text", "user");
+      sequence.codes(codes);
+      sequence.end_segment();
+      if (conversation_writer) {
+        conversation_writer->begin_segment(stream::segment_metadata("text", bpe.id(), bpe.vocab_size(), "user"));
+        conversation_writer->tokens(codes);
+        conversation_writer->end_segment();
+      }
+    }
+    sequence.open_turn("assistant");
+
+    model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
+    generate::BackboneModel model(backbone, state);
+    generate::Generator generator(model, layout);
+    generate::Request request;
+    request.prompt = sequence.ids();
+    request.sampling = chosen;
+    request.seed = opt.seed;
+
+    // The answer's words go to stdout as they are chosen (unless --json).
+    cli::Output out(opt.output, cli::Content::Text, opt.force);
+    const generate::CodeRange text_range = layout.range("text");
+    std::vector<uint32_t> answer;
+    std::string answer_text;
+    generator.run(request, generate::Constraint::text(layout, "text", max_tokens ? max_tokens : defaults.max_tokens),
+                             [&](size_t, uint32_t id) {
+                               if (!text_range.contains(id)) return;
+                               answer.push_back(id - text_range.offset);
+                               const std::string& piece = bpe.token(answer.back());
+                               answer_text += piece;
+                               if (!opt.json) {
+                                 out.sink().write(piece.data(), piece.size());
+                                 out.sink().flush();
+                               }
+                             });
+
+    sequence.begin_segment("text", "assistant");
+    sequence.codes(answer);
+    sequence.end_segment();
+    if (conversation_writer) {
+      conversation_writer->begin_segment(stream::segment_metadata("text", bpe.id(), bpe.vocab_size(), "assistant"));
+      conversation_writer->tokens(answer);
+      conversation_writer->end_segment();
+      conversation_writer->finish();
+    }
+    size_t completed = 0;
+    if (!save_state.empty()) {
+      // Row 0 holds the prompt and the answer but its last id; the state must hold exactly
+      // the conversation's ids, so the rest (the end marker) is run through first.
+      const auto& held = generator.row0_ids();
+      const auto& want = sequence.ids();
+      if (held.size() > want.size() || !std::equal(held.begin(), held.end(), want.begin()))
+        throw Error("internal: the generated ids are not the conversation's");
+      completed = want.size() - held.size();
+      if (completed) backbone.prefill(0, want.data() + held.size(), completed, nullptr);
+      backbone.save_state(0, want, save_state);
+    }
+
+    const auto& s = generator.stats();
+    if (opt.json) {
+      nlohmann::json j = {
+          {"answer", answer_text},
+          {"tokens",
+           {{"prompt", s.prompt_ids},
+            {"cached", s.cached_ids},
+            {"prefilled", s.prefilled_ids + completed},
+            {"answer", answer.size()}}},
+          {"seconds", {{"prefill", s.prefill_seconds}, {"decode", s.decode_seconds}}},
+      };
+      std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      out.sink().write(text.data(), text.size());
+    } else if (answer_text.empty() || answer_text.back() != '\n') {
+      out.sink().write("\n", 1);
+    }
+    if (conversation_out) conversation_out->commit();
+    out.commit();
+    if (opt.verbose > 0)
+      std::fprintf(stderr,
+                   "mm-describe: prompt %zu ids (%zu from the state), prefill %zu ids in %.3f s; answer %zu codes in "
+                   "%.3f s\n",
+                   s.prompt_ids, s.cached_ids, s.prefilled_ids, s.prefill_seconds, answer.size(), s.decode_seconds);
+  });
+}

@@ -1,0 +1,151 @@
+// mm-generate: continues a token stream with a new segment in any modality, sampled from
+// the bundle's backbone under the layout's grammar.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/bundle.h"
+#include "cli/files.h"
+#include "cli/program.h"
+#include "error.h"
+#include "generate/backbone_model.h"
+#include "generate/generator.h"
+#include "generate/segment_output.h"
+#include "generate/stream_input.h"
+#include "model/backbone.h"
+#include "model/bundle.h"
+#include "stream/reader.h"
+#include "stream/writer.h"
+#include "tokenize/tokenizer_set.h"
+
+int main(int argc, char** argv) {
+  using namespace mm;
+  cli::Program program("mm-generate",
+                       "Continue a token stream with new segments (text, code, image, video or audio) from the model.",
+                       cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kThreads | cli::kDevice |
+                           cli::kSeed);
+  std::string input = "-", bundle, image_grid, state, role, dtype = "f32";
+  uint32_t video_frames = 0;
+  double audio_seconds = 0;
+  bool text = false, code = false, only_new = false;
+  size_t samples = 1, max_tokens = 0;
+  generate::SamplingOptions sampling;
+  auto& app = program.app();
+  app.add_option("INPUT", input, "The stream to continue ('-' or none: stdin)")->type_name("FILE");
+  auto* image_opt = app.add_option("--image", image_grid, "Generate an image of WxH codes (default: the bundle's grid)")
+                        ->type_name("WxH")
+                        ->expected(0, 1);
+  app.add_option("--video", video_frames, "Generate a video of N frames")->type_name("N")->check(CLI::Range(1u, 100000u));
+  app.add_option("--audio", audio_seconds, "Generate SECONDS of sound")->type_name("SECONDS")->check(CLI::PositiveNumber);
+  app.add_flag("--text", text, "Generate text (the default)");
+  app.add_flag("--code", code, "Generate code");
+  app.add_option("-n,--samples", samples, "Independent samples, each its own segment")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(1), size_t(256)));
+  app.add_option("--max-tokens", max_tokens, "Text and code: the most codes to generate (default: the bundle's)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(1), size_t(1) << 24));
+  auto* cfg = app.add_option("--cfg", sampling.cfg, "Classifier-free guidance scale; 1: none (default: the bundle's)")
+                  ->type_name("SCALE");
+  auto* temperature = app.add_option("--temperature", sampling.temperature, "Sampling temperature; 0: greedy")
+                          ->type_name("T");
+  auto* top_k = app.add_option("--top-k", sampling.top_k, "Keep the K most likely ids; 0: all")->type_name("K");
+  auto* top_p = app.add_option("--top-p", sampling.top_p, "Keep the smallest set of ids whose probability reaches P")
+                    ->type_name("P");
+  auto* penalty = app.add_option("--repeat-penalty", sampling.repeat_penalty,
+                                 "Divide the logits of ids already in the sequence by this (1: off)")
+                      ->type_name("X");
+  app.add_option("--state", state, "Start from this KV state (mm-encode --state) instead of reading the input anew")
+      ->type_name("FILE");
+  app.add_option("--role", role, "Role of the new segments (default: assistant when the input has turns)")
+      ->type_name("ROLE")
+      ->check(CLI::IsMember({"system", "user", "assistant"}));
+  app.add_flag("--only-new", only_new, "Write only the new segments, not the input before them");
+  app.add_option("--dtype", dtype, "Compute dtype: f32, bf16 or f16")->check(CLI::IsMember({"f32", "bf16", "f16"}));
+  app.add_option("--bundle", bundle, "Model bundle (default: $MM_BUNDLE, then the built-in one)")->type_name("DIR");
+
+  return program.run(argc, argv, [&] {
+    const auto& opt = program.options();
+    const bool image = image_opt->count() > 0;
+    int chosen = int(image) + int(video_frames > 0) + int(audio_seconds > 0) + int(text) + int(code);
+    if (chosen > 1) throw UsageError("choose one of --image, --video, --audio, --text and --code");
+    const std::string modality = image                ? "image"
+                                 : video_frames > 0   ? "video"
+                                 : audio_seconds > 0  ? "audio"
+                                 : code               ? "code"
+                                                      : "text";
+
+    const std::string dir = cli::find_bundle(bundle);
+    auto config = model::BundleConfig::load(dir);
+    if (config.layout_json.empty()) throw Error(dir + ": the bundle's config has no \"layout\"");
+    const generate::Layout layout = generate::Layout::from_json(config.layout_json);
+    if (!layout.has(modality)) throw Error(dir + ": the bundle's layout has no code range for " + modality);
+    auto defaults = generate::GenerationDefaults::from_json(config.generation_json, modality);
+    generate::SamplingOptions chosen_sampling = defaults.sampling;
+    if (cfg->count()) chosen_sampling.cfg = sampling.cfg;
+    if (temperature->count()) chosen_sampling.temperature = sampling.temperature;
+    if (top_k->count()) chosen_sampling.top_k = sampling.top_k;
+    if (top_p->count()) chosen_sampling.top_p = sampling.top_p;
+    if (penalty->count()) chosen_sampling.repeat_penalty = sampling.repeat_penalty;
+    if (modality == "text" || modality == "code") chosen_sampling.cfg = cfg->count() ? sampling.cfg : 1.0f;
+    chosen_sampling.check();
+    tokenize::TokenizerSet tokenizers(dir);
+
+    generate::SegmentPlan plan;
+    plan.modality = modality;
+    if (image) plan.shape = image_grid.empty() ? defaults.grid : generate::parse_grid(image_grid);
+    if (modality == "video") plan.shape = generate::Shape{defaults.grid.width, defaults.grid.height, video_frames};
+    plan.fps = defaults.fps;
+    if (modality == "audio") generate::plan_audio(tokenizers, audio_seconds, plan);
+    if (modality == "text" || modality == "code") plan.codes = max_tokens ? max_tokens : defaults.max_tokens;
+
+    // The input: its sequence, and (unless --only-new) its records written through at once.
+    cli::Input in(input);
+    stream::Reader reader(in.source());
+    cli::Output out(opt.output, cli::Content::Binary, opt.force);
+    stream::Writer writer(out.sink());
+    generate::SequenceBuilder prompt(layout);
+    generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
+    plan.role = role.empty() && !prompt.turn().empty() ? "assistant" : role;
+    prompt.open_turn(plan.role);
+    generate::SequenceBuilder unconditional(layout);
+    unconditional.open_turn(plan.role);
+
+    generate::Constraint constraint =
+        generate::is_visual(modality) ? generate::Constraint::visual(layout, modality, plan.shape)
+        : modality == "audio"         ? generate::Constraint::audio(layout, plan.codes)
+                                      : generate::Constraint::text(layout, modality, plan.codes);
+
+    model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
+    generate::BackboneModel model(backbone, state);
+    generate::Generator generator(model, layout);
+    generate::Request request;
+    request.prompt = prompt.ids();
+    request.unconditional = unconditional.ids();
+    request.samples = samples;
+    request.sampling = chosen_sampling;
+    request.seed = opt.seed;
+
+    // Sample 0 is written as it is generated; the others follow it, in order.
+    const tokenize::BpeTokenizer* bpe = modality == "text" || modality == "code" ? &tokenizers.bpe(modality) : nullptr;
+    generate::SegmentWriter live(layout, writer, generate::generated_metadata(tokenizers, plan, 0, samples), bpe);
+    auto results = generator.run(request, constraint, [&](size_t sample, uint32_t id) {
+      if (sample == 0) live.push(id);
+    });
+    for (size_t i = 1; i < samples; ++i) {
+      generate::SegmentWriter later(layout, writer, generate::generated_metadata(tokenizers, plan, i, samples), bpe);
+      for (uint32_t id : results[i]) later.push(id);
+    }
+    writer.finish();
+    out.commit();
+
+    const auto& s = generator.stats();
+    if (opt.verbose > 0) {
+      std::fprintf(stderr,
+                   "mm-generate: prompt %zu ids (%zu from the state), prefill %zu ids in %.3f s; %zu ids in %zu "
+                   "steps in %.3f s: %.1f ids/s\n",
+                   s.prompt_ids, s.cached_ids, s.prefilled_ids, s.prefill_seconds, s.generated_ids, s.steps,
+                   s.decode_seconds, s.decode_seconds > 0 ? s.generated_ids / s.decode_seconds : 0.0);
+    }
+  });
+}
