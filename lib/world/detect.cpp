@@ -13,6 +13,7 @@ namespace {
 constexpr int kMinChroma = 40;     // below: background (anti-aliased edges below ~25% coverage)
 constexpr int kFaintChroma = 12;   // still counted in a known object's coverage
 constexpr double kShapelessMismatch = 0.8;
+constexpr int kMaxBlur = 3;  // box blurs tried on each template
 constexpr double kPi = 3.14159265358979323846;
 
 double hue_of(int r, int g, int b) {
@@ -42,6 +43,20 @@ int nearest_colour(double hue) {
     if (d < best_distance) best_distance = d, best = i;
   }
   return best;
+}
+
+// A 3x3 box blur of a w x h map, zero outside.
+std::vector<double> box_blur(const std::vector<double>& map, int w, int h) {
+  std::vector<double> out(map.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double sum = 0;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx)
+          if (x + dx >= 0 && x + dx < w && y + dy >= 0 && y + dy < h) sum += map[size_t(y + dy) * w + (x + dx)];
+      out[size_t(y) * w + x] = sum / 9;
+    }
+  return out;
 }
 
 double fill_of(Shape shape) { return shape == Shape::Square ? 1.0 : shape == Shape::Circle ? kPi / 4 : 0.5; }
@@ -172,11 +187,18 @@ std::vector<Detection> detect(const media::Image& image) {
       double extent = std::sqrt(d.area / fill_of(shape));
       // A triangle's centroid lies a third of its half-height below its box's centre.
       double x = mx, y = shape == Shape::Triangle ? my - extent / 6 : my;
-      double mismatch = 0;
+      std::vector<double> shape_map(cover.size());
       for (int py = y0; py <= y1; ++py)
         for (int px = x0; px <= x1; ++px)
-          mismatch += std::abs(cover[size_t(py - y0) * bw + (px - x0)] - coverage(shape, x, y, extent, px, py, size) / 16.0);
-      mismatch /= area;
+          shape_map[size_t(py - y0) * bw + (px - x0)] = coverage(shape, x, y, extent, px, py, size) / 16.0;
+      // Sharp, or as blurred as a decoder's reconstruction may be: the closest counts.
+      double mismatch = 1e9;
+      for (int blur = 0; blur <= kMaxBlur; ++blur) {
+        if (blur) shape_map = box_blur(shape_map, bw, bh);
+        double sum = 0;
+        for (size_t i = 0; i < cover.size(); ++i) sum += std::abs(cover[i] - shape_map[i]);
+        mismatch = std::min(mismatch, sum / area);
+      }
       if (mismatch < d.mismatch) {
         d.mismatch = mismatch;
         d.shape = shape;

@@ -1,9 +1,10 @@
 // Finding the world's objects in pixels, classically: colour segmentation by hue (the
 // background is grey, so anti-aliasing and JPEG keep an object's hue while lowering its
-// chroma), connected components, then shape measures. Each component's coverage map (chroma
-// over the component's full chroma) is compared with the renderer's own anti-aliased
-// circle, square and triangle of the same area; the closest is its shape, the extent that
-// area implies is its size.
+// chroma), connected components, then shape measures. Each component's coverage map (each pixel
+// projected on the line from the background to the component's colour) is compared with
+// the renderer's own anti-aliased circle, square and triangle of the same area, sharp and
+// blurred (up to three 3x3 box blurs, as a decoder's reconstruction may be); the closest is
+// its shape, the extent that area implies is its size.
 #pragma once
 
 #include <vector>

@@ -205,7 +205,23 @@ TEST_CASE("the detectors recover every object of the renderer's own images exact
   }
 }
 
-TEST_CASE("the detectors recover every object from noisy and JPEG copies") {
+// A 3x3 box blur: what a decoder's reconstruction does to edges.
+media::Image blurred(const media::Image& in) {
+  media::Image out = in;
+  const int w = in.width, h = in.height;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) {
+        int sum = 0, n = 0;
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx)
+            if (x + dx >= 0 && x + dx < w && y + dy >= 0 && y + dy < h) sum += in.rgb[((y + dy) * w + x + dx) * 3 + c], ++n;
+        out.rgb[(y * w + x) * 3 + c] = uint8_t((sum + n / 2) / n);
+      }
+  return out;
+}
+
+TEST_CASE("the detectors recover every object from noisy, JPEG and blurred copies") {
   std::string why;
   for (uint64_t index = 0; index < 150; ++index) {
     Scene s = generate_scene(0, index);
@@ -215,6 +231,8 @@ TEST_CASE("the detectors recover every object from noisy and JPEG copies") {
     for (auto& v : noisy.rgb) v = uint8_t(std::clamp(int(v) + int(noise.below(41)) - 20, 0, 255));
     CHECK_MESSAGE(recovered(s, noisy, 1.5, why), why);
     CHECK_MESSAGE(recovered(s, jpeg_copy(render_image(s, 64), 3), 1.5, why), why);
+    CHECK_MESSAGE(recovered(s, jpeg_copy(render_image(s, 64), 5), 1.5, why), why);
+    CHECK_MESSAGE(recovered(s, blurred(blurred(render_image(s, 64))), 1.5, why), why);
   }
 }
 
