@@ -85,7 +85,7 @@ Backbone::Backbone(const std::string& bundle_dir, const RunOptions& options) : i
   } catch (const c10::Error& e) {
     throw Error(bundle_dir + ": loading the weights failed: " + e.what_without_backtrace());
   }
-  reset(1, std::min<size_t>(impl_->bundle.backbone.max_positions, 4096));
+  // No rows yet: the caller's reset() sizes the cache, so nothing is allocated twice.
 }
 
 Backbone::~Backbone() = default;
@@ -119,12 +119,23 @@ size_t Backbone::length(size_t row) const {
 
 void Backbone::prefill(size_t row, const uint32_t* ids, size_t count, float* logits, std::vector<float>* hidden) {
   impl_->check_row(row);
+  if (hidden) hidden->clear();
   if (count == 0) return;
   Impl& m = *impl_;
+  if (m.lengths[row] + int64_t(count) > m.capacity)
+    throw Error("row " + std::to_string(row) + " would hold " + std::to_string(m.lengths[row] + int64_t(count)) +
+                " ids, beyond its capacity of " + std::to_string(m.capacity));
+  // In chunks, so that the attention scores of a long prompt stay bounded (chunk x length).
+  constexpr size_t kChunk = 512;
+  for (size_t done = 0; done < count; done += kChunk) {
+    const size_t n = std::min(kChunk, count - done);
+    prefill_chunk(row, ids + done, n, done + n == count ? logits : nullptr, hidden);
+  }
+}
+
+void Backbone::prefill_chunk(size_t row, const uint32_t* ids, size_t count, float* logits, std::vector<float>* hidden) {
+  Impl& m = *impl_;
   const int64_t start = m.lengths[row], T = int64_t(count);
-  if (start + T > m.capacity)
-    throw Error("row " + std::to_string(row) + " would hold " + std::to_string(start + T) + " ids, beyond its capacity of " +
-                std::to_string(m.capacity));
   c10::InferenceMode guard;
   try {
     at::Tensor input = m.ids_tensor(ids, 1, T);
@@ -150,7 +161,7 @@ void Backbone::prefill(size_t row, const uint32_t* ids, size_t count, float* log
     }
     if (hidden) {
       at::Tensor out = h.squeeze(0).to(at::kCPU, at::kFloat).contiguous();
-      hidden->assign(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+      hidden->insert(hidden->end(), out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
     }
   } catch (const c10::Error& e) {
     throw Error(std::string("backbone: ") + e.what_without_backtrace());

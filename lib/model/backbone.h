@@ -42,7 +42,8 @@ struct RunOptions {
 class Backbone {
  public:
   // Loads the bundle at `bundle_dir` (config.json + safetensors). Throws mm::Error naming
-  // the tensor at fault for any mismatch between config and weights.
+  // the tensor at fault for any mismatch between config and weights. There are no rows
+  // (and no cache) until reset().
   Backbone(const std::string& bundle_dir, const RunOptions& options);
   ~Backbone();
   Backbone(const Backbone&) = delete;
@@ -56,8 +57,8 @@ class Backbone {
   size_t rows() const;
   size_t length(size_t row) const;  // ids consumed by `row` so far
 
-  // Appends `count` ids to one row in a single forward pass (prefill). Writes the logits of
-  // the last position to `logits` (vocab_size floats) when non-null, and the final-norm
+  // Appends `count` ids to one row (prefill: one forward pass per 512 ids). Writes the logits
+  // of the last position to `logits` (vocab_size floats) when non-null, and the final-norm
   // hidden states of every new position (count x hidden_size) to `hidden` when non-null.
   void prefill(size_t row, const uint32_t* ids, size_t count, float* logits, std::vector<float>* hidden = nullptr);
   // Appends one id to every row (ids: rows() of them) in one batched forward pass (decode)
@@ -75,6 +76,7 @@ class Backbone {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  void prefill_chunk(size_t row, const uint32_t* ids, size_t count, float* logits, std::vector<float>* hidden);
 };
 
 }  // namespace mm::model

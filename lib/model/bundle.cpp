@@ -206,8 +206,9 @@ BundleConfig BundleConfig::parse(const std::string& text, const std::string& dir
 
 BundleConfig BundleConfig::load(const std::string& dir) {
   std::string path = (std::filesystem::path(dir) / "config.json").string();
+  std::string text = read_file(path);
   try {
-    return parse(read_file(path), dir);
+    return parse(text, dir);
   } catch (const Error& e) {
     std::string what = e.what();
     if (what.rfind("config.json: ", 0) == 0) what = what.substr(13);

@@ -2,6 +2,7 @@
 // logits as raw float32 files, for tests/model/reference.py to compare with its own
 // independent forward pass. Not installed.
 //   mm-model-probe BUNDLE OUTDIR DTYPE SPLIT ID...
+//   mm-model-probe --load-state BUNDLE STATE   (loads a state file, prints its length)
 // writes OUTDIR/forward.f32   Llama::forward (the training path, no cache): [T, vocab]
 //        OUTDIR/cached.f32    prefill of ids[0..SPLIT) then one step per id: logits of
 //                             positions SPLIT-1 .. T-1, [T-SPLIT+1, vocab]
@@ -36,6 +37,13 @@ void write(const std::string& path, const std::vector<float>& v) {
 
 int main(int argc, char** argv) try {
   using namespace mm::model;
+  if (argc == 4 && std::string(argv[1]) == "--load-state") {  // mm-model-probe --load-state BUNDLE STATE
+    Backbone backbone(argv[2], RunOptions{});
+    backbone.reset(1, backbone.config().max_positions);
+    const size_t n = backbone.load_state(0, argv[3]).size();
+    std::cout << "loaded " << n << " ids\n";
+    return 0;
+  }
   if (argc < 6) {
     std::cerr << "usage: mm-model-probe BUNDLE OUTDIR DTYPE SPLIT ID...\n";
     return 2;

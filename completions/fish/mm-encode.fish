@@ -1,0 +1,13 @@
+# fish completion for mm-encode; generated from its options, do not edit
+complete -c mm-encode -s h -l help -d 'Print this help and exit'
+complete -c mm-encode -s V -l version -d 'Print the version and exit'
+complete -c mm-encode -s o -l output -r -F -d 'Write to FILE instead of stdout ('\''-'\''); the file appears only when the program succeeds'
+complete -c mm-encode -s f -l force -d 'Overwrite an existing output file; allow binary output to a terminal'
+complete -c mm-encode -s q -l quiet -d 'Print nothing but errors'
+complete -c mm-encode -l threads -x -d 'Worker threads (0: one per core)'
+complete -c mm-encode -l device -x -d 'Compute device: cpu or cuda[:N]'
+complete -c mm-encode -l embeddings -d 'Add to each segment a tensor '\''embedding'\'': the mean of the model'\''s final hidden states over the segment'\''s positions, L2-normalised (f32, hidden size)'
+complete -c mm-encode -l state -r -F -d 'Save the KV state of the whole sequence to FILE, so that mm-generate and mm-describe --state skip the prefill'
+complete -c mm-encode -l capacity -x -d 'The most ids the sequence may hold (default: the model'\''s positions, at most 16384)'
+complete -c mm-encode -l dtype -x -d 'Compute dtype: f32, bf16 or f16'
+complete -c mm-encode -l bundle -r -F -d 'Model bundle (default: $MM_BUNDLE, then the built-in one)'

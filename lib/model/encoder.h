@@ -1,0 +1,36 @@
+// mm-encode's work: run the backbone once over a stream's sequence (segments mapped to ids
+// by the bundle's layout) and write the stream through with tensor records added. Part of
+// libmm-backbone, though it includes no torch header: it drives the Backbone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "generate/layout.h"
+#include "model/backbone.h"
+#include "stream/reader.h"
+#include "stream/writer.h"
+
+namespace mm::model {
+
+struct EncodeOptions {
+  // Adds to each segment, before its end, a tensor "embedding": f32 [hidden_size], the mean
+  // of the final hidden states over the segment's positions (its codes and the row and
+  // frame breaks between them), L2-normalised.
+  bool embeddings = false;
+  std::string state_path;  // non-empty: save the KV state of the whole sequence there
+  size_t capacity = 0;     // the most ids the sequence may hold; 0: the model's positions, at most 16384
+};
+
+struct EncodeSummary {
+  size_t segments = 0;
+  uint64_t ids = 0;  // the sequence's length
+};
+
+// The backbone runs segment by segment as the stream arrives (a causal model gives the same
+// states for the whole sequence as for its pieces), so each segment's embedding is written
+// as soon as its end is read. Throws mm::Error naming the segment at fault.
+EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, stream::Reader& reader,
+                            stream::Writer& writer, const EncodeOptions& options);
+
+}  // namespace mm::model
