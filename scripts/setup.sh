@@ -16,8 +16,9 @@ packages=(
   # the backbone; without an optimised BLAS libtorch on the CPU is about 20x slower
   libtorch-dev libopenblas0-openmp
   # reference checks and fixtures: real photos, videos and C++ (opencv-doc), English prose
-  # and Python (python3.11-doc), speech and sound (espeak-ng, sox, alsa-utils)
-  python3-torch python3-numpy espeak-ng sox alsa-utils opencv-doc python3.11-doc
+  # and Python (python3.11-doc), speech and sound (espeak-ng, sox, alsa-utils;
+  # sound-theme-freedesktop: real recorded chimes and bells for the audio tokenizer)
+  python3-torch python3-numpy espeak-ng sox alsa-utils opencv-doc python3.11-doc sound-theme-freedesktop
   # benchmarks (time -v for peak memory)
   time
 )

@@ -1,0 +1,87 @@
+#include "tokenize/audio_quality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+
+#include "tokenize/fft.h"
+
+namespace mm::tokenize {
+
+namespace {
+
+constexpr size_t kFrame = 512, kHop = 256;
+
+std::vector<std::vector<float>> log_spectra(const std::vector<float>& x, size_t frames) {
+  Fft fft(kFrame);
+  std::vector<std::vector<float>> out;
+  std::vector<std::complex<float>> buffer(kFrame);
+  for (size_t t = 0; t < frames; ++t) {
+    for (size_t i = 0; i < kFrame; ++i) {
+      size_t at = t * kHop + i;
+      float w = float(0.5 - 0.5 * std::cos(2 * M_PI * (i + 0.5) / kFrame));
+      buffer[i] = at < x.size() ? x[at] * w : 0.0f;
+    }
+    fft.forward(buffer);
+    std::vector<float> db(kFrame / 2 + 1);
+    for (size_t k = 0; k < db.size(); ++k) db[k] = float(10 * std::log10(std::norm(buffer[k]) + 1e-9));
+    out.push_back(std::move(db));
+  }
+  return out;
+}
+
+}  // namespace
+
+AudioQuality measure_audio_quality(const std::vector<float>& reference, const std::vector<float>& decoded, long max_lag) {
+  AudioQuality q;
+  double best = -1e300;
+  for (long lag = -max_lag; lag <= max_lag; ++lag) {
+    double c = 0;
+    for (size_t i = 0; i < reference.size(); ++i) {
+      long j = long(i) + lag;
+      if (j >= 0 && size_t(j) < decoded.size()) c += double(reference[i]) * decoded[size_t(j)];
+    }
+    if (c > best) best = c, q.lag = lag;
+  }
+  std::vector<float> aligned(reference.size(), 0.0f);
+  for (size_t i = 0; i < reference.size(); ++i) {
+    long j = long(i) + q.lag;
+    if (j >= 0 && size_t(j) < decoded.size()) aligned[i] = decoded[size_t(j)];
+  }
+  double signal = 0, noise = 0, out = 0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    signal += double(reference[i]) * reference[i];
+    noise += double(reference[i] - aligned[i]) * (reference[i] - aligned[i]);
+    out += double(aligned[i]) * aligned[i];
+  }
+  q.snr = 10 * std::log10((signal + 1e-20) / (noise + 1e-20));
+  q.loudness = 10 * std::log10((out + 1e-20) / (signal + 1e-20));
+  const size_t frames = reference.size() >= kFrame ? (reference.size() - kFrame) / kHop + 1 : 1;
+  auto a = log_spectra(reference, frames), b = log_spectra(aligned, frames);
+  std::vector<double> energy(frames);
+  double loudest = -1e300;
+  for (size_t t = 0; t < frames; ++t) {
+    double e = 0;
+    for (float v : a[t]) e += std::pow(10.0, v / 10);
+    energy[t] = 10 * std::log10(e);
+    loudest = std::max(loudest, energy[t]);
+  }
+  size_t counted = 0;
+  for (size_t t = 0; t < frames; ++t) {
+    if (energy[t] < loudest - 50) continue;
+    double wide = 0, narrow = 0;
+    for (size_t k = 0; k <= kFrame / 2; ++k) {
+      double d = double(a[t][k]) - b[t][k];
+      wide += d * d;
+      if (k <= kFrame / 4) narrow += d * d;
+    }
+    q.lsd_wide += std::sqrt(wide / double(kFrame / 2 + 1));
+    q.lsd_narrow += std::sqrt(narrow / double(kFrame / 4 + 1));
+    ++counted;
+  }
+  q.lsd_wide /= double(std::max<size_t>(counted, 1));
+  q.lsd_narrow /= double(std::max<size_t>(counted, 1));
+  return q;
+}
+
+}  // namespace mm::tokenize
