@@ -7,6 +7,7 @@
 #include "cli/bundle.h"
 #include "cli/files.h"
 #include "cli/program.h"
+#include "cli/visual_render.h"
 #include "error.h"
 #include "media/modality.h"
 #include "stream/reader.h"
@@ -60,7 +61,7 @@ class Destination {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::Program program("mm-render", "Turn a token stream (.mmt) back into files: text, code (and later PNG, MP4, WAV).",
+  cli::Program program("mm-render", "Turn a token stream (.mmt) back into files: text, code, images (PNG, JPEG, WebP), video (MP4, GIF).",
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose);
   std::string input = "-", bundle;
   long long only = -1;
@@ -69,9 +70,17 @@ int main(int argc, char** argv) {
   app.add_option("--segment", only, "Render only segment N (counting from 0)")->type_name("N")->check(CLI::NonNegativeNumber);
   app.add_option("--bundle", bundle, "Model bundle whose tokenizers to use (default: $MM_BUNDLE, then the built-in one)")
       ->type_name("DIR");
+  std::string format;
+  int quality = 0;
+  app.add_option("--format", format,
+                 "Images: png, jpeg or webp; video: mp4 or gif (default: from the file name, else png and mp4)")
+      ->type_name("FORMAT");
+  app.add_option("--quality", quality, "JPEG: quantiser 2 (best) to 31; WebP: 0 to 100 (default: 3 and 90)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 100));
   program.app().get_option("--output")->description(
       "Where to write: FILE for one segment, a pattern with %d (out-%04d.txt) or a directory (out/) for several; "
-      "default: text to stdout");
+      "default: text and images to stdout");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
@@ -84,6 +93,8 @@ int main(int argc, char** argv) {
 
     std::unique_ptr<cli::Output> file;
     const tokenize::BpeTokenizer* bpe = nullptr;
+    cli::VisualRenderer visual(tokenizers, format, quality, opt.force);
+    bool visual_segment = false;
     uint64_t index = 0;
     bool selected = false;
     try {
@@ -93,6 +104,19 @@ int main(int argc, char** argv) {
             const auto& segment = reader.segment();
             selected = only < 0 || uint64_t(only) == index;
             if (!selected) break;
+            visual_segment = cli::VisualRenderer::handles(segment.modality);
+            if (visual_segment) {
+              try {
+                visual.begin(segment, [&](const std::string& extension) {
+                  return destination.to_stdout() ? std::string() : destination.path(index, extension);
+                });
+              } catch (const UsageError&) {
+                throw;
+              } catch (const Error& e) {
+                throw Error("segment " + std::to_string(index) + ": " + e.what());
+              }
+              break;
+            }
             if (segment.modality != "text" && segment.modality != "code")
               throw Error("segment " + std::to_string(index) + ": rendering " + segment.modality +
                           " is not available yet");
@@ -110,12 +134,15 @@ int main(int argc, char** argv) {
             break;
           }
           case stream::Event::Tokens:
-            if (selected) {
+            if (selected && visual_segment) {
+              visual.codes(reader.tokens());
+            } else if (selected) {
               std::string bytes = bpe->decode(reader.tokens());
               (file ? file : stdout_output)->sink().write(bytes.data(), bytes.size());
             }
             break;
           case stream::Event::SegmentEnd:
+            if (selected && visual_segment) visual.end(destination.single_file());
             if (selected && file && !destination.single_file()) {
               file->commit();
               if (opt.verbose) cli::warn(program.name(), "wrote " + file->name());
@@ -132,6 +159,8 @@ int main(int argc, char** argv) {
     }
     if (only >= 0 && uint64_t(only) >= index)
       throw UsageError("--segment " + std::to_string(only) + ": the stream has " + std::to_string(index) + " segments");
+    for (const auto& name : visual.finish())
+      if (opt.verbose) cli::warn(program.name(), "wrote " + name);
     if (stdout_output) stdout_output->commit();
     if (file) {
       file->commit();

@@ -1,5 +1,6 @@
 // mm-tokenize: media -> token stream. Each input becomes a segment, in order.
 #include <CLI/CLI.hpp>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli/bundle.h"
@@ -7,10 +8,13 @@
 #include "cli/program.h"
 #include "cli/progress.h"
 #include "error.h"
+#include "media/image_io.h"
 #include "media/modality.h"
+#include "media/resize.h"
 #include "stream/segment.h"
 #include "stream/writer.h"
 #include "tokenize/tokenizer_set.h"
+#include "tokenize/visual_input.h"
 
 namespace {
 
@@ -62,7 +66,7 @@ void tokenize_text(const tokenize::BpeTokenizer& bpe, stream::Source* source, st
 int main(int argc, char** argv) {
   cli::Program program("mm-tokenize",
                        "Turn text, code, images, video and audio into a token stream (.mmt); each input is a segment.",
-                       cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose);
+                       cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kThreads);
   std::vector<std::string> inputs, texts;
   std::string role, modality, bundle;
   auto& app = program.app();
@@ -80,9 +84,38 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "code", "image", "video", "audio"}));
   app.add_option("--bundle", bundle, "Model bundle whose tokenizers to use (default: $MM_BUNDLE, then the built-in one)")
       ->type_name("DIR");
+  tokenize::VisualOptions visual;
+  std::string size = "256", fit = "pad";
+  bool keep_going = false;
+  app.add_option("--size", size, "Images and video: N (the long side, keeping the aspect, never enlarging) or WxH (exactly; see --fit)")
+      ->type_name("SIZE")
+      ->capture_default_str();
+  app.add_option("--fit", fit, "With --size WxH: pad (scale to fit inside, pad the rest) or crop (scale to cover, cut the overflow)")
+      ->type_name("HOW")
+      ->check(CLI::IsMember({"pad", "crop"}))
+      ->capture_default_str();
+  app.add_option("--levels", visual.levels, "Images and video: residual levels, codes per patch (0: all the codebook has)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 8));
+  app.add_option("--fps", visual.fps, "Video: frames per second to tokenize (0: every frame of the source)")
+      ->type_name("RATE")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  app.add_option("--start", visual.start, "Video: start this many seconds in")->type_name("SECONDS")->check(CLI::NonNegativeNumber);
+  app.add_option("--duration", visual.duration, "Video: tokenize this many seconds (default: to the end)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-frames", visual.max_frames, "Video: stop after N frames")->type_name("N")->check(CLI::NonNegativeNumber);
+  app.add_flag("--keep-going", keep_going,
+               "Damaged or truncated video: keep what decodes and succeed (the loss is still reported on stderr)");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
+    visual.size = media::parse_size(size);
+    visual.size.fit = media::parse_fit(fit);
+    visual.threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    visual.role = role;
+    std::string damage;  // what was lost from damaged videos, reported at the end
     std::vector<Job> jobs;
     for (const auto& t : texts) jobs.push_back({"", t, true});
     for (const auto& p : inputs) jobs.push_back({p, "", false});
@@ -113,6 +146,28 @@ int main(int argc, char** argv) {
       const std::string name = in ? in->name() : "--text";
       if (detected.modality.empty())
         throw Error(name + ": unrecognised content: not UTF-8 text nor a known media format (--modality text tokenizes any bytes)");
+      if (detected.modality == "image" || detected.modality == "video") {
+        const tokenize::ImageTokenizer& vq = tokenizers.vq(detected.modality);
+        visual.source = in->name() == "stdin" ? "-" : in->name();
+        if (detected.modality == "image") {
+          // Images are small: read whole, then decode from memory (stdin works too).
+          std::vector<char> block(kReadBlock);
+          for (size_t n; (n = in->source().read(block.data(), block.size())) > 0;) {
+            head.append(block.data(), n);
+            if (head.size() > (size_t(1) << 30)) throw Error(name + ": larger than 1 GiB, not taken as an image");
+          }
+          tokenize::write_image_segment(media::decode_image(head, name), vq, writer, visual);
+        } else {
+          if (in->name() == "stdin") throw Error("stdin: video must be a file (FFmpeg needs to seek in it)");
+          visual.progress = [&](int64_t frames) { progress.update(frames, frames); };
+          auto report = tokenize::write_video_segments(in->name(), vq, writer, visual);
+          if (report.lost()) {
+            cli::warn(program.name(), name + ": " + report.describe());
+            if (!keep_going) damage += (damage.empty() ? "" : "; ") + name + " is damaged";
+          }
+        }
+        continue;
+      }
       if (detected.modality != "text" && detected.modality != "code")
         throw Error(name + ": " + detected.modality + " tokenization is not available yet");
 
@@ -125,6 +180,7 @@ int main(int argc, char** argv) {
       writer.end_segment();
     }
     progress.finish();
+    if (!damage.empty()) throw Error(damage + " (what decoded is not kept; --keep-going keeps it)");
     writer.finish();
     out.commit();
   });

@@ -43,6 +43,9 @@ class Output {
   stream::Sink& sink() { return *sink_; }
   const std::string& name() const { return name_; }
   bool is_stdout() const { return path_.empty(); }
+  // The file written until commit() (empty for stdout), for writers that open it by name
+  // themselves, like FFmpeg's muxers; it is still renamed or removed as above.
+  const std::string& temp_path() const { return temp_path_; }
   // Flushes and, for -o FILE, renames the temporary file over FILE.
   void commit();
 

@@ -226,6 +226,17 @@ bool VideoDecoder::next(VideoFrame& out) {
   }
 }
 
+int VideoDecoder::source_width() const { return state_->codec->width; }
+int VideoDecoder::source_height() const { return state_->codec->height; }
+
+void VideoDecoder::set_size(int width, int height) {
+  if (width < 1 || height < 1 || width > kMaxSide || height > kMaxSide)
+    throw UsageError("video: frame sides must be 1 to 16384");
+  if (state_->delivered > 0) throw Error("video: the frame size is set before the first frame");
+  state_->width = width;
+  state_->height = height;
+}
+
 int VideoDecoder::width() const { return state_->width; }
 int VideoDecoder::height() const { return state_->height; }
 double VideoDecoder::fps() const { return state_->options.fps > 0 ? state_->options.fps : state_->source_fps; }

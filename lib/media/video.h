@@ -40,6 +40,11 @@ class VideoDecoder {
 
   int width() const;   // of delivered frames
   int height() const;
+  int source_width() const;  // as the stream codes them
+  int source_height() const;
+  // Changes the size of delivered frames; before the first next() (a caller that must see
+  // the source's size to choose one, as the resize policy does).
+  void set_size(int width, int height);
   double fps() const;  // of delivered frames
   double source_fps() const;
   double source_duration() const;  // seconds, 0 if unknown

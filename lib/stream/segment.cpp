@@ -64,10 +64,13 @@ SegmentInfo parse_segment_metadata(const std::string& text) {
     for (const char* r : kRoles) known |= info.role == r;
     require(known, "unknown role \"" + info.role + "\" (system, user or assistant)");
   }
+  // {"width": W, "height": H} (what the tokenizers write) or the older [W, H].
   if (auto grid = meta.find("grid"); grid != meta.end())
-    require(grid->is_array() && grid->size() == 2 && is_positive_integer((*grid)[0]) &&
-                is_positive_integer((*grid)[1]),
-            "\"grid\" must be [width, height] in codes");
+    require((grid->is_array() && grid->size() == 2 && is_positive_integer((*grid)[0]) &&
+             is_positive_integer((*grid)[1])) ||
+                (grid->is_object() && grid->contains("width") && grid->contains("height") &&
+                 is_positive_integer((*grid)["width"]) && is_positive_integer((*grid)["height"])),
+            "\"grid\" must be {\"width\": W, \"height\": H} (or [W, H]) in codes");
   for (const char* key : {"frames", "sample_rate"})
     if (auto v = meta.find(key); v != meta.end())
       require(is_positive_integer(*v), std::string("\"") + key + "\" must be a positive integer");

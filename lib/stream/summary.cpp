@@ -156,6 +156,8 @@ std::string describe_shape(const SegmentInfo& info) {
   std::string out;
   if (auto grid = meta.find("grid"); grid != meta.end() && grid->is_array() && grid->size() == 2)
     out = fmt::format("{}x{}", (*grid)[0].dump(), (*grid)[1].dump());
+  else if (grid != meta.end() && grid->is_object() && grid->contains("width") && grid->contains("height"))
+    out = fmt::format("{}x{}", (*grid)["width"].dump(), (*grid)["height"].dump());
   if (auto frames = meta.find("frames"); frames != meta.end()) out += fmt::format("x{}", frames->dump());
   if (auto fps = meta.find("fps"); fps != meta.end() && fps->is_number())
     out += fmt::format(" @ {:g} fps", fps->get<double>());

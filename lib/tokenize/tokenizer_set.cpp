@@ -34,4 +34,23 @@ const BpeTokenizer& TokenizerSet::bpe(const std::string& modality) const {
   return *loaded;
 }
 
+const ImageTokenizer& TokenizerSet::vq(const std::string& modality) const {
+  auto entry = files_.find(modality);
+  if (entry == files_.end()) throw Error("the model bundle " + dir_ + " has no tokenizer for " + modality);
+  if (entry->second.type != "vq")
+    throw Error("the " + modality + " tokenizer of " + dir_ + " is of type " + entry->second.type + ", not vq");
+  auto& loaded = vq_[entry->second.path];
+  if (!loaded) loaded = std::make_shared<ImageTokenizer>(ImageTokenizer::load(entry->second.path));
+  return *loaded;
+}
+
+const AudioTokenizer& TokenizerSet::audio() const {
+  auto entry = files_.find("audio");
+  if (entry == files_.end()) throw Error("the model bundle " + dir_ + " has no tokenizer for audio");
+  if (entry->second.type != "audio-env")
+    throw Error("the audio tokenizer of " + dir_ + " is of type " + entry->second.type + ", not audio-env");
+  if (!audio_) audio_ = std::make_shared<AudioTokenizer>(AudioTokenizer::load(entry->second.path));
+  return *audio_;
+}
+
 }  // namespace mm::tokenize

@@ -6,7 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "tokenize/audio_tokenizer.h"
 #include "tokenize/bpe.h"
+#include "tokenize/image_tokenizer.h"
 
 namespace mm::tokenize {
 
@@ -18,6 +20,10 @@ class TokenizerSet {
   bool has(const std::string& modality) const { return files_.count(modality) > 0; }
   // The text or code tokenizer. Throws mm::Error when the bundle has none for `modality`.
   const BpeTokenizer& bpe(const std::string& modality) const;
+  // The image or video tokenizer (type "vq"). Throws mm::Error when the bundle has none.
+  const ImageTokenizer& vq(const std::string& modality) const;
+  // The audio tokenizer (type "audio-env"). Throws mm::Error when the bundle has none.
+  const AudioTokenizer& audio() const;
   const std::string& bundle_dir() const { return dir_; }
 
  private:
@@ -26,7 +32,9 @@ class TokenizerSet {
   };
   std::string dir_;
   std::map<std::string, Entry> files_;
+  mutable std::shared_ptr<AudioTokenizer> audio_;
   mutable std::map<std::string, std::shared_ptr<BpeTokenizer>> bpe_;  // by path: text and code may share one
+  mutable std::map<std::string, std::shared_ptr<ImageTokenizer>> vq_;  // by path: image and video share one
 };
 
 }  // namespace mm::tokenize

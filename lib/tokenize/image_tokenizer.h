@@ -1,0 +1,44 @@
+// The image tokenizer: frames <-> codes with a residual VQ codebook (tokenize/vq_codebook.h).
+// It knows nothing of files, streams or the backbone. A frame whose sides are multiples of
+// the patch becomes, for each patch in raster order, `levels` codes (level 0 first), so a
+// frame of W x H pixels is a grid of (W/patch * levels) x (H/patch) codes in raster order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "media/image.h"
+#include "tokenize/nearest.h"
+#include "tokenize/vq_codebook.h"
+
+namespace mm::tokenize {
+
+class ImageTokenizer {
+ public:
+  // Reads a codebook file; throws mm::Error.
+  static ImageTokenizer load(const std::string& path);
+  static ImageTokenizer from_bytes(std::string_view bytes, const std::string& name);
+
+  const std::string& id() const { return id_; }
+  uint32_t vocab_size() const { return uint32_t(book_.codes); }
+  int patch() const { return book_.patch; }
+  int levels() const { return book_.levels; }
+  const Codebook& codebook() const { return book_; }
+
+  // Appends the codes of `frame` (sides multiples of patch()) using the first `levels`
+  // levels (0: all). `threads` > 1 splits rows of patches between threads.
+  void encode(const media::Image& frame, int levels, std::vector<uint32_t>& codes, int threads = 1) const;
+  // The frame of patches_x x patches_y patches from their codes (levels per patch).
+  // Throws mm::Error for a wrong count or a code beyond the vocabulary.
+  media::Image decode(const uint32_t* codes, size_t count, int patches_x, int patches_y, int levels) const;
+
+ private:
+  ImageTokenizer() = default;
+  Codebook book_;
+  std::string id_;
+  std::vector<std::shared_ptr<NearestSearch>> search_;  // one per level
+};
+
+}  // namespace mm::tokenize
