@@ -1,0 +1,15 @@
+# scripts/world-streams.py: an mm-world corpus as token streams, one per task, parts in order
+world_streams() { python3 "$TESTS/../../scripts/world-streams.py" "$@"; }
+export -f world_streams
+export TESTS
+mm-world --count 1 corpus
+sh 'world_streams --dry-run --tasks code_image,edit_image corpus/manifest.jsonl out'
+# parts of text and code through the default bundle's tokenizers
+cat > talk.jsonl <<'JSON'
+{"id":"t1.code_image","task":"code_image","turns":[{"user":[{"text":"write the drawing code"}],"assistant":{"code":"circle red small at 16 48\n"}}]}
+{"id":"t2.answer_question","task":"answer_question","turns":[{"user":[{"text":"how many shapes are there?"}],"assistant":{"text":"one"}},{"user":[{"text":"what shape is the red object?"}],"assistant":{"text":"circle"}}]}
+JSON
+sh 'world_streams talk.jsonl streams'
+sh 'ls streams; mm-inspect streams/t2.answer_question.mmt | sed "s/bpe-[0-9a-f]*/BPE/" | cut -c1-40'
+sh 'mm-render streams/t1.code_image.mmt -o parts/ && cat parts/0001.txt'
+sh 'echo "{broken" > bad.jsonl; world_streams bad.jsonl streams'
