@@ -2,25 +2,33 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace mm::world {
 
 namespace {
 
-constexpr int kSamples = 4;  // per pixel side
+constexpr int kSamples = 4;  // per pixel side: sample i of a pixel lies at (2i + 1) / 8
 
-// Whether the point (u, v) lies inside the shape; the triangle points up, its apex at the
-// top middle of the bounding box and its base along the bottom.
-bool inside(Shape shape, double x, double y, double half, double u, double v) {
+// Whether the point (u, v) lies inside the shape centred at (x, y) with half-extent `half`.
+// The triangle points up, its apex at the top middle of the bounding box, its base along the
+// bottom. Works the same on exact integers and on doubles.
+template <typename T>
+bool inside(Shape shape, T x, T y, T half, T u, T v) {
   switch (shape) {
     case Shape::Circle:
       return (u - x) * (u - x) + (v - y) * (v - y) <= half * half;
     case Shape::Square:
-      return std::abs(u - x) <= half && std::abs(v - y) <= half;
+      return u - x <= half && x - u <= half && v - y <= half && y - v <= half;
     case Shape::Triangle:
-      return v >= y - half && v <= y + half && std::abs(u - x) <= (v - y + half) / 2;
+      return v >= y - half && v <= y + half && 2 * (u - x) <= v - y + half && 2 * (x - u) <= v - y + half;
   }
   return false;
+}
+
+void step_of(Direction d, int& dx, int& dy) {
+  dx = d == Direction::Left ? -1 : d == Direction::Right ? 1 : 0;
+  dy = d == Direction::Up ? -1 : d == Direction::Down ? 1 : 0;
 }
 
 }  // namespace
@@ -30,13 +38,13 @@ int coverage(Shape shape, double x, double y, double extent, int px, int py, int
   int count = 0;
   for (int j = 0; j < kSamples; ++j)
     for (int i = 0; i < kSamples; ++i) {
-      double u = (px + (i + 0.5) / kSamples) * scale, v = (py + (j + 0.5) / kSamples) * scale;
+      double u = (px + (2 * i + 1) / 8.0) * scale, v = (py + (2 * j + 1) / 8.0) * scale;
       count += inside(shape, x, y, half, u, v);
     }
   return count;
 }
 
-media::Image render_image(const std::vector<Object>& objects, int size, double t) {
+media::Image render_image(const std::vector<Object>& objects, int size, int frame, int frames) {
   media::Image image;
   image.width = image.height = size;
   image.rgb.resize(size_t(size) * size * 3);
@@ -45,18 +53,32 @@ media::Image render_image(const std::vector<Object>& objects, int size, double t
     image.rgb[i + 1] = kBackground.g;
     image.rgb[i + 2] = kBackground.b;
   }
-  double scale = double(size) / kWorldSize;
+  // Exact coordinates: world units times 8 * size * steps, where a frame is `frame` of
+  // `steps` steps along the motion. A sample of pixel p sits at (8p + 2i + 1) * 96 * steps.
+  const int64_t steps = std::max(1, frames - 1);
+  const int64_t unit = int64_t(8) * size * steps;  // one world unit
+  const int total = kSamples * kSamples;
   for (const auto& o : objects) {
-    double x, y;
-    position_at(o, t, x, y);
-    double half = extent_of(o.size) / 2.0;
-    int x0 = std::max(0, int(std::floor((x - half) * scale)) - 1), x1 = std::min(size - 1, int((x + half) * scale) + 1);
-    int y0 = std::max(0, int(std::floor((y - half) * scale)) - 1), y1 = std::min(size - 1, int((y + half) * scale) + 1);
+    int dx, dy;
+    step_of(o.motion, dx, dy);
+    const int64_t travel = o.motion == Direction::None ? 0 : (o.speed == Speed::Fast ? kFastTravel : kSlowTravel);
+    const int64_t x = (int64_t(o.x) * steps + dx * travel * frame) * 8 * size;
+    const int64_t y = (int64_t(o.y) * steps + dy * travel * frame) * 8 * size;
+    const int64_t half = int64_t(extent_of(o.size)) * unit / 2;
+    // The pixels the bounding box touches, and one more on each side.
+    const int64_t pixel = unit * kWorldSize / size;  // one pixel in exact units: 8 * 96 * steps
+    int x0 = int(std::max<int64_t>(0, (x - half) / pixel - 1)), x1 = int(std::min<int64_t>(size - 1, (x + half) / pixel + 1));
+    int y0 = int(std::max<int64_t>(0, (y - half) / pixel - 1)), y1 = int(std::min<int64_t>(size - 1, (y + half) / pixel + 1));
     Rgb colour = rgb_of(o.colour);
-    const int total = kSamples * kSamples;
     for (int py = y0; py <= y1; ++py)
       for (int px = x0; px <= x1; ++px) {
-        int k = coverage(o.shape, x, y, extent_of(o.size), px, py, size);
+        int k = 0;
+        for (int j = 0; j < kSamples; ++j)
+          for (int i = 0; i < kSamples; ++i) {
+            int64_t u = (int64_t(8) * px + 2 * i + 1) * kWorldSize * steps;
+            int64_t v = (int64_t(8) * py + 2 * j + 1) * kWorldSize * steps;
+            k += inside<int64_t>(o.shape, x, y, half, u, v);
+          }
         if (!k) continue;
         uint8_t* p = &image.rgb[(size_t(py) * size + px) * 3];
         p[0] = uint8_t((p[0] * (total - k) + colour.r * k + total / 2) / total);
@@ -69,7 +91,7 @@ media::Image render_image(const std::vector<Object>& objects, int size, double t
 
 std::vector<media::Image> render_video(const Scene& scene, int size) {
   std::vector<media::Image> frames;
-  for (int f = 0; f < kVideoFrames; ++f) frames.push_back(render_image(scene.objects, size, double(f) / (kVideoFrames - 1)));
+  for (int f = 0; f < kVideoFrames; ++f) frames.push_back(render_image(scene.objects, size, f, kVideoFrames));
   return frames;
 }
 
