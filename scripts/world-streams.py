@@ -4,7 +4,10 @@ order, each part (text, drawing code, image, video, audio) one segment made by m
 with the turn's role, the parts' streams concatenated (a valid stream, see mmt(5)).
 
 Usage: scripts/world-streams.py [--bindir DIR] [--bundle DIR] [--size N] [--tasks LIST]
-                                [--dry-run] MANIFEST OUTDIR
+                                [--held-out] [--dry-run] MANIFEST OUTDIR
+
+Held-out scenes (mm-world(1): seed 0, indices below 10000) are refused unless --held-out
+is given, so a training corpus cannot include them by accident.
 
 Every part is one mm-tokenize run (the literals of one run would come before its files and
 change the order), about 70 ms each on this project's 2-core machine: fine for thousands of
@@ -56,6 +59,8 @@ def main():
     parser.add_argument("--size", type=int, default=0, help="mm-tokenize --size for images and video")
     parser.add_argument("--tasks", default="", help="only these tasks, comma-separated")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    parser.add_argument("--held-out", action="store_true",
+                        help="allow held-out scenes (evaluation streams); refused by default, never train on them")
     args = parser.parse_args()
     only = set(filter(None, args.tasks.split(",")))
     base = os.path.dirname(args.manifest)
@@ -73,6 +78,10 @@ def main():
                 raise SystemExit("world-streams: %s: line %d: %s" % (args.manifest, number, e))
             if only and task["task"] not in only:
                 continue
+            if task.get("held_out") and not args.held_out:
+                raise SystemExit("world-streams: %s: line %d: %s is a held-out scene (seed 0, index below 10000); "
+                                 "make training corpora with mm-world --split train, or pass --held-out for "
+                                 "evaluation streams" % (args.manifest, number, task.get("scene", task["id"])))
             runs, files = commands(task, base, code_dir, args)
             target = os.path.join(args.outdir, task["id"] + ".mmt")
             if args.dry_run:

@@ -3,7 +3,11 @@ world_streams() { python3 "$TESTS/../../scripts/world-streams.py" "$@"; }
 export -f world_streams
 export TESTS
 mm-world --count 1 corpus
-sh 'world_streams --dry-run --tasks code_image,edit_image corpus/manifest.jsonl out'
+sh 'world_streams --dry-run --held-out --tasks code_image,edit_image corpus/manifest.jsonl out'
+# held-out scenes are refused unless asked for
+sh 'world_streams --dry-run corpus/manifest.jsonl out'
+mm-world --split train --first 10000 --count 1 --tasks caption_image train
+sh 'world_streams --dry-run train/manifest.jsonl out'
 # parts of text and code through the default bundle's tokenizers
 cat > talk.jsonl <<'JSON'
 {"id":"t1.code_image","task":"code_image","turns":[{"user":[{"text":"write the drawing code"}],"assistant":{"code":"circle red small at 16 48\n"}}]}
