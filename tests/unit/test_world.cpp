@@ -1,14 +1,18 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <unistd.h>
 #include <set>
 #include <string_view>
 
 #include "error.h"
 #include "media/image_io.h"
+#include "media/video.h"
 #include "world/detect.h"
 #include "world/drawing.h"
 #include "world/language.h"
+#include "world/perceive.h"
 #include "world/random.h"
 #include "world/raster.h"
 #include "world/scene.h"
@@ -300,4 +304,48 @@ TEST_CASE("the scorer accepts the truth and rejects wrong answers") {
   slow.objects[2].speed = Speed::Slow;
   CHECK(check_video(render_video(slow, 64), s).reason == "the green triangle moves slow, not fast");
   CHECK(check_video(render_video(still, 64), s).reason == "the green triangle does not move, not left");
+}
+
+TEST_CASE("every reference answer follows from the pixels: perceived scenes give the same words") {
+  for (uint64_t index = 0; index < 200; ++index) {
+    Scene scene = generate_scene(0, index);
+    CAPTURE(index);
+    Scene still = scene;
+    for (auto& o : still.objects) o.motion = Direction::None, o.speed = Speed::Slow;
+    for (const media::Image& image : {render_image(scene, 64), jpeg_copy(render_image(scene, 64), 3)}) {
+      Scene seen = perceive(image);
+      CHECK(caption(seen) == caption(scene));
+      CHECK(check_code(to_code(seen.objects), still).score == 1);
+    }
+    Scene moving = perceive(render_video(scene, 64));
+    CHECK(motion_sentence(moving) == motion_sentence(scene));
+    auto asked = questions(scene), answered = questions(moving);
+    REQUIRE(asked.size() == answered.size());
+    for (size_t i = 0; i < asked.size(); ++i) CHECK(answered[i].answer == asked[i].answer);
+  }
+}
+
+TEST_CASE("motion survives H.264: perceived from decoded MP4 frames") {
+  char pattern[] = "/tmp/mm-world-video-XXXXXX";
+  int fd = ::mkstemp(pattern);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  const std::string path = std::string(pattern) + ".mp4";
+  std::remove(pattern);
+  for (uint64_t index = 0; index < 24; ++index) {
+    Scene scene = generate_scene(0, index);
+    CAPTURE(index);
+    {
+      media::VideoEncoder encoder(path, "mp4", 64, 64, kVideoFps);
+      for (const auto& frame : render_video(scene, 64)) encoder.add(frame);
+      encoder.finish();
+    }
+    media::VideoDecoder decoder(path, {});
+    std::vector<media::Image> frames;
+    for (media::VideoFrame f; decoder.next(f);) frames.push_back(f.image);
+    CHECK(frames.size() == size_t(kVideoFrames));
+    CHECK(motion_sentence(perceive(frames)) == motion_sentence(scene));
+    CHECK(check_video(frames, scene).score == 1);
+  }
+  std::remove(path.c_str());
 }
