@@ -91,6 +91,11 @@ int main(int argc, char** argv) {
     chosen_sampling.check();
     tokenize::TokenizerSet tokenizers(dir);
 
+    // Without a grid from the bundle: a square of patches, each patch its codes per level.
+    if (generate::is_visual(modality) && !defaults.grid_given) {
+      uint32_t patches = modality == "video" ? 16 : 32, levels = uint32_t(tokenizers.vq(modality).levels());
+      defaults.grid = generate::Shape{patches * levels, patches, 1};
+    }
     generate::SegmentPlan plan;
     plan.modality = modality;
     if (image) plan.shape = image_grid.empty() ? defaults.grid : generate::parse_grid(image_grid);
@@ -98,6 +103,12 @@ int main(int argc, char** argv) {
     plan.fps = defaults.fps;
     if (modality == "audio") generate::plan_audio(tokenizers, audio_seconds, plan);
     if (modality == "text" || modality == "code") plan.codes = max_tokens ? max_tokens : defaults.max_tokens;
+
+    // Everything that can be refused is checked before the first record goes out: the
+    // segment's metadata (the grid against the tokenizer), the backbone and its weights.
+    generate::generated_metadata(tokenizers, plan, 0, samples);
+    model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
+    generate::BackboneModel model(backbone, state);
 
     // The input: its sequence, and (unless --only-new) its records written through at once.
     cli::Input in(input);
@@ -116,8 +127,6 @@ int main(int argc, char** argv) {
         : modality == "audio"         ? generate::Constraint::audio(layout, plan.codes)
                                       : generate::Constraint::text(layout, modality, plan.codes);
 
-    model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
-    generate::BackboneModel model(backbone, state);
     generate::Generator generator(model, layout);
     generate::Request request;
     request.prompt = prompt.ids();

@@ -30,13 +30,21 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   model_.reset(rows, longest + constraint.max_ids() + 1);
 
   // A restored state must hold a prefix of the prompt: then only the rest is prefilled.
-  const std::vector<uint32_t> cached = model_.restore(0);
+  std::vector<uint32_t> cached;
+  try {
+    cached = model_.restore(0);
+  } catch (const Error& e) {
+    // The row has room for the prompt and the segment: a longer state cannot be a prefix.
+    if (std::string(e.what()).find("capacity") == std::string::npos) throw;
+    throw Error(std::string(e.what()) + ": it cannot be a state of this input, whose sequence has " +
+                std::to_string(request.prompt.size()) + " ids");
+  }
   if (cached.size() > request.prompt.size() || !std::equal(cached.begin(), cached.end(), request.prompt.begin())) {
     size_t same = 0;
     while (same < cached.size() && same < request.prompt.size() && cached[same] == request.prompt[same]) ++same;
     throw Error("the state does not match the input: it holds " + std::to_string(cached.size()) +
                 " ids, the input's sequence has " + std::to_string(request.prompt.size()) +
-                " and they differ from id " + std::to_string(same));
+                " and they differ from position " + std::to_string(same));
   }
   stats_.cached_ids = cached.size();
 

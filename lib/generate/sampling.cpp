@@ -68,6 +68,7 @@ GenerationDefaults GenerationDefaults::from_json(const std::string& generation_j
         (*grid)[0].get<uint64_t>() > 65536 || (*grid)[1].get<uint64_t>() > 65536)
       throw Error("bundle config: \"generation\"." + modality + ".grid must be [width, height] in codes");
     d.grid = Shape{(*grid)[0].get<uint32_t>(), (*grid)[1].get<uint32_t>(), 1};
+    d.grid_given = true;
   }
   return d;
 }

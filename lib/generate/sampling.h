@@ -32,6 +32,7 @@ struct SamplingOptions {
 struct GenerationDefaults {
   SamplingOptions sampling;
   Shape grid{32, 32, 1};  // image and video frames, in codes
+  bool grid_given = false;  // the bundle named the grid (else a program may derive one)
   uint32_t frames = 4;    // video
   double fps = 8;         // video
   double seconds = 5;     // audio

@@ -1,0 +1,93 @@
+# mm-generate and mm-describe on a tiny bundle with random weights (mm-bundle init) and the
+# default tokenizers: what is checked is the grammar, determinism and the state, not the
+# (random) content.
+models=$TESTS/../../models/default
+cp "$models/text-bpe.json" "$models/image-vq.bin" "$models/audio-env.bin" .
+cat > tiny.json <<'JSON'
+{"name": "tiny", "backbone": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 1024},
+ "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}, "code": {"type": "bpe", "file": "text-bpe.json"},
+  "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "video": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}},
+ "generation": {"image": {"grid": [24, 8], "top_k": 100, "cfg": 2.0}, "video": {"grid": [12, 4], "fps": 4},
+  "text": {"max_tokens": 16}}}
+JSON
+sh 'mm-bundle init -q --seed 1 --config tiny.json tiny'
+export MM_BUNDLE=$PWD/tiny
+# one line per segment: modality, role, shape, codes, sample
+segments() {
+  mm-inspect --json "$1" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["segments"]:
+    m = s["metadata"]
+    grid = m.get("grid")
+    shape = "%sx%s" % (grid["width"], grid["height"]) if grid else "-"
+    if "frames" in m: shape += "x%d @ %g fps" % (m["frames"], m["fps"])
+    if "samples" in m: shape = "%d samples" % m["samples"]
+    print(s["modality"], s["role"] or "-", shape, s["tokens"], "codes", "sample %d" % m["sample"] if "sample" in m else "")'
+}
+run mm-tokenize --role user --text "Draw a red circle above a blue square." -o prompt.mmt
+
+# constrained decoding: every image is exactly its grid, and mm-render renders it
+run mm-generate --image --seed 3 prompt.mmt -o image.mmt
+segments image.mmt
+sh 'mm-render image.mmt -o out/ && file out/0001.png | cut -d, -f1-2'
+sh 'for seed in 1 2 3 4 5 6; do mm-generate --image 6x2 --temperature 5 --top-k 0 --seed $seed --only-new prompt.mmt | mm-render -o seed$seed.png; done; file seed*.png | cut -d, -f1-2'
+# the same seed gives the same stream; another seed another image
+sh 'mm-generate --image --seed 3 prompt.mmt | cmp - image.mmt && echo same'
+sh 'mm-generate --image --seed 4 prompt.mmt | cmp -s - image.mmt || echo different'
+# samples: sample i draws from seed + i, so sample 1 of seed 2 is the only sample of seed 3
+sh 'mm-generate --image --seed 2 -n 3 --only-new prompt.mmt -o three.mmt'
+segments three.mmt
+codes() {  # codes of segment $2 of stream $1, on one line
+  mm-inspect --dump "$1" | awk -v want="$2" '/^segment /{n++} /^tokens/ && n == want + 1 {sub(/^tokens /, ""); printf "%s ", $0} END {print ""}'
+}
+export -f codes
+sh 'mm-generate --image --seed 3 --cfg 1 --only-new prompt.mmt -o one.mmt; mm-generate --image --seed 2 --cfg 1 -n 3 --only-new prompt.mmt -o three-plain.mmt'
+sh '[ "$(codes three-plain.mmt 1)" = "$(codes one.mmt 0)" ] && [ "$(codes three-plain.mmt 0)" != "$(codes one.mmt 0)" ] && echo sample 1 of seed 2 = sample 0 of seed 3'
+# video frames, audio of a given length, text within --max-tokens
+sh 'mm-generate --video 3 --seed 1 --only-new prompt.mmt -o video.mmt'
+segments video.mmt
+sh 'mm-render video.mmt -o clip.mp4 && ffprobe -v error -count_frames -show_entries stream=nb_read_frames,width,height -of csv=p=0 clip.mp4'
+sh 'mm-generate --audio 0.5 --seed 1 --only-new prompt.mmt | mm-inspect --json | python3 -c "import json,sys; m=json.load(sys.stdin)[\"segments\"][0]; print(m[\"modality\"], m[\"tokens\"], \"codes for\", m[\"metadata\"][\"samples\"], \"samples\")"'
+sh 'mm-generate --text --max-tokens 5 --seed 1 prompt.mmt | mm-inspect --json | python3 -c "import json,sys; s=json.load(sys.stdin)[\"segments\"]; print(len(s), s[1][\"role\"], s[1][\"tokens\"] <= 5)"'
+# no turns in the input: the new segment has no role either
+sh 'mm-tokenize --text "Once upon a time" | mm-generate --text --max-tokens 3 --seed 1 --only-new | mm-inspect --json | python3 -c "import json,sys; print(repr(json.load(sys.stdin)[\"segments\"][0][\"role\"]))"'
+
+# a state from mm-encode: the same ids as from scratch, with only the new ids prefilled
+run mm-encode --state prompt.state prompt.mmt -o encoded.mmt
+sh 'mm-generate --image --seed 3 --state prompt.state prompt.mmt | cmp - image.mmt && echo same with the state'
+sh 'mm-generate --text --seed 5 --temperature 1 prompt.mmt > scratch.mmt; mm-generate --text --seed 5 --temperature 1 --state prompt.state prompt.mmt | cmp - scratch.mmt && echo same text with the state'
+sh 'mm-generate -v --image --seed 3 --state prompt.state prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s//"'
+sh 'mm-generate -v --image --seed 3 prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s//"'
+
+# multi-turn: each turn appends to the conversation; with the state a turn pays for its own ids
+sh 'mm-describe prompt.mmt --seed 1 --json --save-state t1.state --conversation t1.mmt | python3 -c "import json,sys; t=json.load(sys.stdin)[\"tokens\"]; print(t[\"prompt\"], t[\"cached\"], t[\"prefilled\"], t[\"answer\"])"'
+sh 'mm-describe t1.mmt -p "And then?" --seed 1 --json --state t1.state --save-state t2.state --conversation t2.mmt > with.json; mm-describe t1.mmt -p "And then?" --seed 1 --json > without.json; python3 -c "
+import json
+w, o = json.load(open(\"with.json\")), json.load(open(\"without.json\"))
+print(\"same answer:\", w[\"answer\"] == o[\"answer\"])
+print(\"prefilled with the state:\", w[\"tokens\"][\"prefilled\"], \"without:\", o[\"tokens\"][\"prefilled\"], \"cached:\", w[\"tokens\"][\"cached\"])"'
+segments t2.mmt
+sh 'mm-describe t2.mmt -p "Last question." --seed 1 --state t2.state > /dev/null && echo third turn from the second state'
+sh 'mm-describe t1.mmt --seed 1 --state t2.state'
+
+# errors: bad options, bundles, streams and states
+run mm-generate --image --audio 1 prompt.mmt
+run mm-generate --image 7x0 prompt.mmt
+run mm-generate --image 8x2 prompt.mmt
+run mm-generate --top-p 0 prompt.mmt
+run mm-generate --temperature -1 prompt.mmt
+sh 'head -c 100 image.mmt | mm-generate --text'
+sh 'mm-tokenize --text hello | mm-generate --text --state t1.state >/dev/null'
+sh 'mm-generate --text --state missing.state prompt.mmt >/dev/null'
+sh 'mm-tokenize --role user --text "Draw a blue square under a red circle, please." | mm-generate --text --state prompt.state >/dev/null'
+sh 'mm-bundle init -q --seed 2 --config tiny.json other && mm-generate --bundle other --text --state prompt.state prompt.mmt 2>&1 >/dev/null | sed -E "s/[0-9a-f]{16}/HASH/g"'
+sh 'mkdir nolayout && python3 -c "import json; c=json.load(open(\"tiny/config.json\")); del c[\"layout\"]; json.dump(c, open(\"nolayout/config.json\",\"w\"))" && mm-generate --bundle nolayout prompt.mmt'
+sh 'mkdir badlayout && python3 -c "import json; c=json.load(open(\"tiny/config.json\")); c[\"layout\"][\"markers\"][\"<|eos|>\"]=0; json.dump(c, open(\"badlayout/config.json\",\"w\"))" && mm-generate --bundle badlayout prompt.mmt'
+sh 'mkdir badgen && cp tiny/* badgen/ && python3 -c "import json; c=json.load(open(\"tiny/config.json\")); c[\"generation\"][\"image\"][\"top_p\"]=3; json.dump(c, open(\"badgen/config.json\",\"w\"))" && mm-generate --bundle badgen --image prompt.mmt'
+sh 'mkdir textonly && cp tiny/* textonly/ && python3 -c "import json; c=json.load(open(\"tiny/config.json\")); del c[\"layout\"][\"ranges\"][\"audio\"]; json.dump(c, open(\"textonly/config.json\",\"w\"))" && mm-generate --bundle textonly --audio 1 prompt.mmt'
+sh 'printf "%s\n" "stream 1.0 level=3" "segment {\"modality\":\"image\",\"grid\":[2,2],\"tokenizer\":\"vq-big\",\"vocab_size\":99999}" "tokens 1 2 3 4" "segment-end" "end" | mm-inspect --pack | mm-generate --text'
+sh 'printf "%s\n" "stream 1.0 level=3" "segment {\"modality\":\"image\",\"grid\":[2,2],\"tokenizer\":\"vq-small\",\"vocab_size\":16}" "tokens 1 2 3" "segment-end" "end" | mm-inspect --pack | mm-generate --text >/dev/null'
+run mm-describe --prompt "what?" image.mmt --bundle /nonexistent
