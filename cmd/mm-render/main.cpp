@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "cli/audio_render.h"
 #include "cli/bundle.h"
 #include "cli/files.h"
 #include "cli/program.h"
@@ -75,6 +76,10 @@ int main(int argc, char** argv) {
   app.add_option("--format", format,
                  "Images: png, jpeg or webp; video: mp4 or gif (default: from the file name, else png and mp4)")
       ->type_name("FORMAT");
+  int sample_rate = 0;
+  app.add_option("--sample-rate", sample_rate, "Sound: write at this rate in Hz (default: the source's, exact to its sample)")
+      ->type_name("HZ")
+      ->check(CLI::Range(8000, 192000));
   app.add_option("--quality", quality, "JPEG: quantiser 2 (best) to 31; WebP: 0 to 100 (default: 3 and 90)")
       ->type_name("N")
       ->check(CLI::Range(0, 100));
@@ -93,8 +98,10 @@ int main(int argc, char** argv) {
 
     std::unique_ptr<cli::Output> file;
     const tokenize::BpeTokenizer* bpe = nullptr;
-    cli::VisualRenderer visual(tokenizers, format, quality, opt.force);
-    bool visual_segment = false;
+    const bool sound_format = format == "wav" || format == "flac";
+    cli::VisualRenderer visual(tokenizers, sound_format ? "" : format, quality, opt.force);
+    cli::AudioRenderer sound(tokenizers, sound_format ? format : "", sample_rate, opt.force);
+    bool visual_segment = false, sound_segment = false;
     uint64_t index = 0;
     bool selected = false;
     try {
@@ -105,6 +112,19 @@ int main(int argc, char** argv) {
             selected = only < 0 || uint64_t(only) == index;
             if (!selected) break;
             visual_segment = cli::VisualRenderer::handles(segment.modality);
+            sound_segment = cli::AudioRenderer::handles(segment.modality);
+            if (sound_segment) {
+              try {
+                sound.begin(segment, [&](const std::string& extension) {
+                  return destination.to_stdout() ? std::string() : destination.path(index, extension);
+                });
+              } catch (const UsageError&) {
+                throw;
+              } catch (const Error& e) {
+                throw Error("segment " + std::to_string(index) + ": " + e.what());
+              }
+              break;
+            }
             if (visual_segment) {
               try {
                 visual.begin(segment, [&](const std::string& extension) {
@@ -134,7 +154,9 @@ int main(int argc, char** argv) {
             break;
           }
           case stream::Event::Tokens:
-            if (selected && visual_segment) {
+            if (selected && sound_segment) {
+              sound.codes(reader.tokens());
+            } else if (selected && visual_segment) {
               visual.codes(reader.tokens());
             } else if (selected) {
               std::string bytes = bpe->decode(reader.tokens());
@@ -143,6 +165,7 @@ int main(int argc, char** argv) {
             break;
           case stream::Event::SegmentEnd:
             if (selected && visual_segment) visual.end(destination.single_file());
+            if (selected && sound_segment) sound.end(destination.single_file());
             if (selected && file && !destination.single_file()) {
               file->commit();
               if (opt.verbose) cli::warn(program.name(), "wrote " + file->name());
@@ -159,6 +182,8 @@ int main(int argc, char** argv) {
     }
     if (only >= 0 && uint64_t(only) >= index)
       throw UsageError("--segment " + std::to_string(only) + ": the stream has " + std::to_string(index) + " segments");
+    for (const auto& name : sound.finish())
+      if (opt.verbose) cli::warn(program.name(), "wrote " + name);
     for (const auto& name : visual.finish())
       if (opt.verbose) cli::warn(program.name(), "wrote " + name);
     if (stdout_output) stdout_output->commit();

@@ -13,6 +13,8 @@
 #include "media/resize.h"
 #include "stream/segment.h"
 #include "stream/writer.h"
+#include "tokenize/audio_segments.h"
+#include "tokenize/movie_segments.h"
 #include "tokenize/tokenizer_set.h"
 #include "tokenize/visual_input.h"
 
@@ -101,11 +103,19 @@ int main(int argc, char** argv) {
       ->type_name("RATE")
       ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
-  app.add_option("--start", visual.start, "Video: start this many seconds in")->type_name("SECONDS")->check(CLI::NonNegativeNumber);
-  app.add_option("--duration", visual.duration, "Video: tokenize this many seconds (default: to the end)")
+  app.add_option("--start", visual.start, "Video and audio: start this many seconds in")->type_name("SECONDS")->check(CLI::NonNegativeNumber);
+  app.add_option("--duration", visual.duration, "Video and audio: tokenize this many seconds (default: to the end)")
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--max-frames", visual.max_frames, "Video: stop after N frames")->type_name("N")->check(CLI::NonNegativeNumber);
+  app.add_option("--reuse-below", visual.reuse_below,
+                 "Video: a patch that changed by at most this mean squared error per sample since the frame before "
+                 "keeps its codes without a search (negative: search every patch)")
+      ->type_name("MSE")
+      ->capture_default_str();
+  bool no_audio = false, no_video = false;
+  app.add_flag("--no-audio", no_audio, "Video: leave its sound out (by default it is interleaved with the frames, second by second)");
+  app.add_flag("--no-video", no_video, "Video: keep only its sound (audio segments)");
   app.add_flag("--keep-going", keep_going,
                "Damaged or truncated video: keep what decodes and succeed (the loss is still reported on stderr)");
 
@@ -146,6 +156,24 @@ int main(int argc, char** argv) {
       const std::string name = in ? in->name() : "--text";
       if (detected.modality.empty())
         throw Error(name + ": unrecognised content: not UTF-8 text nor a known media format (--modality text tokenizes any bytes)");
+      if (no_video && no_audio) throw UsageError("--no-video and --no-audio leave nothing to tokenize");
+      if (detected.modality == "audio" || (detected.modality == "video" && no_video)) {
+        if (in->name() == "stdin") throw Error("stdin: audio must be a file (the decoders need to seek in it)");
+        tokenize::AudioSegmentSettings sound;
+        sound.start = visual.start;
+        sound.duration = visual.duration;
+        sound.role = role;
+        sound.source = in->name();
+        tokenize::AudioSegmenter segmenter(in->name(), tokenizers.audio(), writer, sound);
+        segmenter.write_all();
+        if (segmenter.source_samples() == 0)
+          throw Error(name + ": no sound to tokenize" + (visual.start > 0 ? " after --start" : ""));
+        if (segmenter.damaged_packets() > 0) {
+          cli::warn(program.name(), name + ": " + std::to_string(segmenter.damaged_packets()) + " damaged packets skipped");
+          if (!keep_going) damage += (damage.empty() ? "" : "; ") + name + " is damaged";
+        }
+        continue;
+      }
       if (detected.modality == "image" || detected.modality == "video") {
         const tokenize::ImageTokenizer& vq = tokenizers.vq(detected.modality);
         visual.source = in->name() == "stdin" ? "-" : in->name();
@@ -160,7 +188,14 @@ int main(int argc, char** argv) {
         } else {
           if (in->name() == "stdin") throw Error("stdin: video must be a file (FFmpeg needs to seek in it)");
           visual.progress = [&](int64_t frames) { progress.update(frames, frames); };
-          auto report = tokenize::write_video_segments(in->name(), vq, writer, visual);
+          auto report = !no_audio && tokenize::has_sound(in->name())
+                            ? tokenize::write_movie_segments(in->name(), vq, tokenizers.audio(), writer, visual)
+                            : tokenize::write_video_segments(in->name(), vq, writer, visual);
+          if (opt.verbose)
+            cli::warn(program.name(), name + ": " + std::to_string(report.frames) + " frames in " +
+                                          std::to_string(report.segments) + " segments; " +
+                                          std::to_string(report.reused_patches) + " of " +
+                                          std::to_string(report.patches) + " patches kept the codes of the frame before");
           if (report.lost()) {
             cli::warn(program.name(), name + ": " + report.describe());
             if (!keep_going) damage += (damage.empty() ? "" : "; ") + name + " is damaged";

@@ -1,0 +1,70 @@
+#include "tokenize/movie_segments.h"
+
+#include <fmt/format.h>
+
+#include "error.h"
+#include "media/audio.h"
+#include "tokenize/video_segments.h"
+
+namespace mm::tokenize {
+
+bool has_sound(const std::string& path) {
+  try {
+    media::AudioOptions options;
+    options.channels = 1;
+    media::AudioDecoder probe(path, options);
+    return true;
+  } catch (const Error&) {
+    return false;  // no audio stream (or none FFmpeg decodes): the video alone
+  }
+}
+
+VideoReport write_movie_segments(const std::string& path, const ImageTokenizer& video_tokenizer,
+                                 const AudioTokenizer& audio_tokenizer, stream::Writer& writer,
+                                 const VisualOptions& visual, double chunk_seconds) {
+  if (!(chunk_seconds > 0)) throw UsageError("the chunk length must be positive");
+  media::VideoOptions vo;
+  vo.fps = visual.fps;
+  vo.start = visual.start;
+  vo.duration = visual.duration;
+  vo.max_frames = visual.max_frames;
+  vo.threads = visual.threads;
+  media::VideoDecoder decoder(path, vo);
+  VideoSegmentSettings settings;
+  settings.size = visual.size;
+  settings.levels = visual.levels;
+  settings.role = visual.role;
+  settings.source = visual.source;
+  settings.threads = visual.threads;
+  settings.progress = visual.progress;
+  VideoSegmenter video(decoder, video_tokenizer, writer, settings);
+
+  AudioSegmentSettings audio_settings;
+  audio_settings.start = visual.start;
+  audio_settings.duration = visual.duration;
+  audio_settings.role = visual.role;
+  audio_settings.source = visual.source;
+  AudioSegmenter sound(path, audio_tokenizer, writer, audio_settings);
+
+  bool pictures = true, heard = true;
+  for (double t = visual.start + chunk_seconds; pictures || heard; t += chunk_seconds) {
+    if (pictures) pictures = video.write_until(t);
+    if (heard) heard = sound.write_until(t);
+  }
+
+  VideoReport report;
+  report.frames = video.frames();
+  report.segments = video.segments() + sound.segments();
+  report.damaged_packets = decoder.damaged_packets() + sound.damaged_packets();
+  report.truncated = decoder.truncated();
+  report.last_timestamp = video.last_timestamp();
+  report.source_duration = decoder.source_duration();
+  if (report.frames == 0) {
+    if (report.lost()) throw Error(path + ": no frame could be decoded (" + report.describe() + ")");
+    throw Error(path + ": no frames in the chosen stretch (--start " + fmt::format("{:g}", visual.start) +
+                ", the video lasts " + fmt::format("{:.2f}", decoder.source_duration()) + " s)");
+  }
+  return report;
+}
+
+}  // namespace mm::tokenize
