@@ -179,16 +179,24 @@ void Backbone::step(const uint32_t* ids, float* logits) {
     at::Tensor input = m.ids_tensor(ids, B, 1);
     at::Tensor where = at::tensor(m.lengths, at::kLong).to(m.device);  // each row's new position
     const int64_t L = *std::max_element(m.lengths.begin(), m.lengths.end()) + 1;
-    // Row b sees its own keys 0 .. lengths[b]; a shorter row's stale tail stays hidden.
-    at::Tensor k = at::arange(L, at::TensorOptions().dtype(at::kLong).device(m.device)).view({1, L});
-    at::Tensor mask = at::zeros({B, L}, at::TensorOptions().device(m.device))
-                          .masked_fill_(k > where.view({B, 1}), -INFINITY)
-                          .view({B, 1, 1, L});
+    // Rows of equal length (one prompt, n samples) see every key and write one slice; else
+    // row b sees its own keys 0 .. lengths[b], a shorter row's stale tail hidden.
+    const bool equal = std::all_of(m.lengths.begin(), m.lengths.end(), [&](int64_t n) { return n == m.lengths[0]; });
+    at::Tensor mask;
+    if (!equal) {
+      at::Tensor k = at::arange(L, at::TensorOptions().dtype(at::kLong).device(m.device)).view({1, L});
+      mask = at::zeros({B, L}, at::TensorOptions().device(m.device))
+                 .masked_fill_(k > where.view({B, 1}), -INFINITY)
+                 .view({B, 1, 1, L});
+    }
     std::vector<CacheSlot> slots(m.keys.size());
     for (size_t l = 0; l < slots.size(); ++l) {
       slots[l].keys = m.keys[l];
       slots[l].values = m.values[l];
-      slots[l].write_positions = where;
+      if (equal)
+        slots[l].start = m.lengths[0];
+      else
+        slots[l].write_positions = where;
       slots[l].attend_length = L;
     }
     at::Tensor h = m.llama->forward_cached(input, where.view({B, 1}), mask, slots);

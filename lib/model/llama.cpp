@@ -122,12 +122,17 @@ at::Tensor Attention::forward(const at::Tensor& x, const at::Tensor& cos, const 
   // a key head become `group` times as many query rows against it.
   q = q.reshape({B, kv_heads, group * T, head_dim});
   at::Tensor out;
+  // An undefined mask means every key is visible (decode with rows of equal length).
 #if MM_FUSED_ATTENTION
-  at::Tensor m = mask.unsqueeze(2).expand({mask.size(0), 1, group, T, L}).reshape({mask.size(0), 1, group * T, L});
-  out = at::scaled_dot_product_attention(q, keys, values, m.to(q.scalar_type()));
+  if (mask.defined()) {
+    at::Tensor m = mask.unsqueeze(2).expand({mask.size(0), 1, group, T, L}).reshape({mask.size(0), 1, group * T, L});
+    out = at::scaled_dot_product_attention(q, keys, values, m.to(q.scalar_type()));
+  } else {
+    out = at::scaled_dot_product_attention(q, keys, values);
+  }
 #else
   at::Tensor scores = at::matmul(q, keys.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim)));
-  scores = scores.view({B, kv_heads, group, T, L}).add_(mask.unsqueeze(2));
+  if (mask.defined()) scores = scores.view({B, kv_heads, group, T, L}).add_(mask.unsqueeze(2));
   at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()).view({B, kv_heads, group * T, L});
   out = at::matmul(probs, values);
 #endif
@@ -208,17 +213,19 @@ at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positio
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, d]
   at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
-  at::Tensor m = mask.to(x.scalar_type() == at::kFloat ? at::kFloat : x.scalar_type());
+  at::Tensor m = mask.defined() ? mask.to(x.scalar_type()) : mask;
   for (size_t l = 0; l < model->layers.size(); ++l)
     x = model->layers[l]->forward(x, cos, sin, m, slots ? &(*slots)[l] : nullptr);
   return model->norm->forward(x);
 }
 
-at::Tensor Llama::forward(const at::Tensor& ids) const {
+at::Tensor Llama::forward(const at::Tensor& ids) const { return logits(hidden(ids)); }
+
+at::Tensor Llama::hidden(const at::Tensor& ids) const {
   const int64_t B = ids.size(0), T = ids.size(1);
   at::Tensor positions = at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T});
   at::Tensor mask = at::full({T, T}, -INFINITY, at::TensorOptions().device(ids.device())).triu_(1).view({1, 1, T, T});
-  return logits(hidden_states(ids, positions, mask, nullptr));
+  return hidden_states(ids, positions, mask, nullptr);
 }
 
 at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,

@@ -25,8 +25,8 @@ class WeightSet;
 // positions go, and how many positions to attend over.
 struct CacheSlot {
   at::Tensor keys, values;
-  int64_t start = -1;          // prefill: the new positions are start .. start+T-1 (every row)
-  at::Tensor write_positions;  // decode (T == 1): the position of each row's new id, [batch]
+  int64_t start = -1;          // the new positions are start .. start+T-1 in every row
+  at::Tensor write_positions;  // otherwise (T == 1): the position of each row's new id, [batch]
   int64_t attend_length = 0;   // keys 0 .. attend_length-1 are read (the mask hides the rest)
 };
 
@@ -55,8 +55,9 @@ struct Linear : torch::nn::Module {
 
 struct Attention : torch::nn::Module {
   Attention(const BackboneConfig& config, bool allocate);
-  // x: [B, T, hidden]; cos, sin: [B, 1, T, head_dim]; mask: additive, [B or 1, 1, T, L].
-  // Without a cache slot the keys are this call's own (L == T).
+  // x: [B, T, hidden]; cos, sin: [B, 1, T, head_dim]; mask: additive, [B or 1, 1, T, L],
+  // or undefined when every key is visible. Without a cache slot the keys are this call's
+  // own (L == T).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& mask,
                      CacheSlot* cache) const;
   int64_t heads, kv_heads, head_dim;
@@ -107,9 +108,13 @@ class Llama : public torch::nn::Module {
 
   // The plain causal forward for training: ids [B, T] (int64) -> logits [B, T, vocab].
   at::Tensor forward(const at::Tensor& ids) const;
+  // The same forward without the head: final-norm hidden states [B, T, hidden], so that a
+  // trainer applies the head only at the positions it scores (the vocabulary is most of
+  // the cost when only answers are trained on).
+  at::Tensor hidden(const at::Tensor& ids) const;
 
-  // The cached forward: ids and their positions [B, T]; mask [B or 1, 1, T, L]; `slots`
-  // one per layer. Returns the final-norm hidden states [B, T, hidden].
+  // The cached forward: ids and their positions [B, T]; mask [B or 1, 1, T, L] (undefined:
+  // nothing hidden); `slots` one per layer. Returns the final-norm hidden states [B, T, hidden].
   at::Tensor forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
                             std::vector<CacheSlot>& slots) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // the head: [.., hidden] -> [.., vocab]

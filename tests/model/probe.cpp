@@ -8,6 +8,8 @@
 //                             positions SPLIT-1 .. T-1, [T-SPLIT+1, vocab]
 //        OUTDIR/batch.f32     two rows of different lengths (row 1 one id behind row 0),
 //                             prefilled, copied and stepped together: [2 * steps, vocab]
+//        OUTDIR/equal.f32     three rows of equal length (copies of one prefill) stepped
+//                             together: [3 * steps, vocab]
 //        OUTDIR/state.f32     as cached, but the steps run in a fresh Backbone after
 //                             save_state/load_state of the prefill
 #include <ATen/ATen.h>
@@ -94,6 +96,21 @@ int main(int argc, char** argv) try {
       batch.insert(batch.end(), both.begin(), both.end());
     }
     write(out + "/batch.f32", batch);
+  }
+
+  // Three rows of equal length (one prompt, n samples): the path without a mask.
+  {
+    std::vector<float> equal, three(3 * V);
+    backbone.reset(3, T);
+    backbone.prefill(2, ids.data(), split, nullptr);
+    backbone.copy_row(2, 0);
+    backbone.copy_row(2, 1);
+    for (size_t i = split; i < T; ++i) {
+      uint32_t step_ids[3] = {ids[i], ids[i], ids[i]};
+      backbone.step(step_ids, three.data());
+      equal.insert(equal.end(), three.begin(), three.end());
+    }
+    write(out + "/equal.f32", equal);
   }
 
   {

@@ -86,6 +86,9 @@ with tempfile.TemporaryDirectory() as tmp:
         batch = load("batch.f32").reshape(T - split, 2, V)
         compare("batch row 0 vs reference", batch[:, 0], full[split:])
         compare("batch row 1 (one id behind) vs reference", batch[:, 1], full[split - 1 : T - 1])
+        equal = load("equal.f32").reshape(T - split, 3, V)
+        for r in range(3):
+            compare(f"equal-length batch row {r} vs reference", equal[:, r], full[split:])
         compare("steps after save_state/load_state vs reference", load("state.f32"), full[split:])
 
 print("FAIL" if failures else "all equal within float32 tolerance")
