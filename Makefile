@@ -32,6 +32,7 @@ bench: build
 	scripts/bench-text.sh $(BUILD)/bin $(BUILD)/bench
 	scripts/bench-model.sh $(BUILD)/bin $(BUILD)/bench
 	scripts/bench-image.sh $(BUILD)/bin
+	scripts/bench-generate.sh $(BUILD)/bin
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Generation on a small random bundle (about 24M parameters, the default tokenizers):
+# decode ids/s of mm-generate at batch 1, 2 (guidance) and 8 (4 guided samples), and what a
+# second conversation turn costs with and without --state, as ratios, in one run.
+# Usage: scripts/bench-generate.sh BINDIR   (THREADS=N to set the backbone's threads; default 2)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "$1" && pwd)
+threads=${THREADS:-2}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export PATH=$bin:$PATH
+cp "$root"/models/default/{text-bpe.json,image-vq.bin,audio-env.bin} .
+cat > bench.json <<'JSON'
+{"name": "bench-24m", "backbone": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 8,
+  "num_key_value_heads": 4, "intermediate_size": 768, "max_position_embeddings": 8192},
+ "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}, "code": {"type": "bpe", "file": "text-bpe.json"},
+  "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "video": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+JSON
+mm-bundle init -q --seed 1 --config bench.json bundle
+export MM_BUNDLE=$work/bundle
+params=$(mm-bundle info --json bundle | python3 -c 'import json,sys; print(json.load(sys.stdin)["parameters"])' 2>/dev/null || echo "?")
+mm-tokenize --role user --text "A red circle above a blue square, on a white background." -o prompt.mmt
+
+# ids/s of the decode loop, as mm-generate -v reports it (forced row breaks included)
+rate() { mm-generate -v --threads "$threads" --seed 1 --only-new "$@" prompt.mmt 2>&1 >/dev/null | sed -E 's/.*: ([0-9.]+) ids\/s$/\1/'; }
+echo "generate bench: random bundle of $params parameters, $threads threads; an image of 48x16 codes (16x16 patches, 3 levels)"
+b1=$(rate --image 48x16 --cfg 1)
+b2=$(rate --image 48x16 --cfg 3)
+b8=$(rate --image 48x16 --cfg 3 -n 4)
+printf '%-44s %12s %12s\n' "" "rows" "ids/s"
+printf '%-44s %12d %12.1f\n' "batch 1 (no guidance)" 1 "$b1"
+printf '%-44s %12d %12.1f\n' "batch 2 (guidance: cond + uncond)" 2 "$b2"
+printf '%-44s %12d %12.1f\n' "batch 8 (4 samples with guidance)" 8 "$b8"
+python3 -c "print('%-44s %12s %11.2fx' % ('ids/s over all rows, batch 8 / batch 1', '', 8 * $b8 / $b1))"
+
+# a second turn about a long document: with the first turn's state, only its own ids run
+head -c 8000 /usr/share/common-licenses/GPL-3 | mm-tokenize --role user -o doc.mmt
+describe() { mm-describe --threads "$threads" --seed 1 --max-tokens 24 --json "$@"; }
+describe doc.mmt -p "What is this about?" --save-state t1.state --conversation t1.mmt > turn1.json
+timed() {  # prints the wall seconds, the JSON to $1
+  local out=$1
+  shift
+  local start end
+  start=$(date +%s.%N)
+  describe "$@" > "$out"
+  end=$(date +%s.%N)
+  python3 -c "print($end - $start)"
+}
+wall_without=$(timed without.json t1.mmt -p "Who may copy it?")
+wall_with=$(timed with.json t1.mmt -p "Who may copy it?" --state t1.state)
+python3 - "$wall_without" "$wall_with" <<'PY'
+import json, sys
+wo, w = json.load(open("without.json")), json.load(open("with.json"))
+wall_wo, wall_w = float(sys.argv[1]), float(sys.argv[2])
+print("second turn of mm-describe after a %d-id first turn (8 kB of the GPL)" % w["tokens"]["cached"])
+print("%-30s %14s %14s %14s" % ("", "prefilled ids", "prefill s", "wall s"))
+print("%-30s %14d %14.3f %14.2f" % ("without --state", wo["tokens"]["prefilled"], wo["seconds"]["prefill"], wall_wo))
+print("%-30s %14d %14.3f %14.2f" % ("with --state", w["tokens"]["prefilled"], w["seconds"]["prefill"], wall_w))
+print("%-30s %13.1fx %13.1fx %13.2fx" % ("without / with", wo["tokens"]["prefilled"] / w["tokens"]["prefilled"],
+      wo["seconds"]["prefill"] / w["seconds"]["prefill"], wall_wo / wall_w))
+print("same answer with and without the state:", "yes" if w["answer"] == wo["answer"] else "NO")
+PY
