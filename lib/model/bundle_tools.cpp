@@ -13,7 +13,9 @@
 #include "error.h"
 #include "generate/layout.h"
 #include "model/bundle.h"
+#include "tokenize/audio_tokenizer.h"
 #include "tokenize/bpe.h"
+#include "tokenize/image_tokenizer.h"
 
 namespace mm::model {
 
@@ -46,8 +48,12 @@ generate::Layout pack_layout(const ojson& tokenizers, const fs::path& config_dir
     uint64_t size = 0;
     if (entry.contains("vocab_size") && entry["vocab_size"].is_number_unsigned()) {
       size = entry["vocab_size"].get<uint64_t>();
-    } else if (entry.value("type", "") == "bpe" && !file.empty()) {
+    } else if (!file.empty() && entry.value("type", "") == "bpe") {
       size = tokenize::BpeTokenizer::load((config_dir / file).string()).vocab_size();
+    } else if (!file.empty() && entry.value("type", "") == "vq") {
+      size = tokenize::ImageTokenizer::load((config_dir / file).string()).vocab_size();
+    } else if (!file.empty() && entry.value("type", "") == "audio-env") {
+      size = tokenize::AudioTokenizer::load((config_dir / file).string()).vocab_size();
     } else {
       throw Error("tokenizers." + modality + ": give its \"vocab_size\" or a \"layout\" in the config");
     }
