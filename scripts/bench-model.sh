@@ -3,8 +3,9 @@
 # mm-bundle init (8 layers, width 384, 6 heads over 2 key/value heads, RMS QK-norm, a
 # 16k vocabulary, untied head), run by mm's backbone (mm-bench-backbone) and by the Python
 # reference in eager PyTorch (scripts/reference_llama.py) with the same threads, f32 and
-# bf16 weights: prefill and decode tokens/s at batch 1 and 8 (each the best of 3), peak
-# memory beside weights + KV cache, and the ratios.
+# bf16 weights: prefill and decode tokens per second of CPU time (the machine may be shared;
+# waiting for a core is not counted) at batch 1 and 8, each the best of 3, peak memory beside
+# weights + KV cache, and the ratios.
 # Usage: scripts/bench-model.sh BINDIR WORKDIR   (THREADS=N, default 1)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ for dtype in f32 bf16; do
     "$bindir/mm-bundle" init -q --seed 1 --dtype "$dtype" --config "$work/model-25m.json" "$work/model-25m-$dtype"
 done
 
-echo "backbone on the CPU, $threads thread(s): prompt $prompt ids, $steps decode steps; mm / Python eager reference"
+echo "backbone on the CPU, $threads thread(s), tokens per CPU second: prompt $prompt ids, $steps decode steps; mm / Python eager reference"
 for dtype in f32 bf16; do
   bundle=$work/model-25m-$dtype
   ours=$("$bindir/mm-bench-backbone" "$bundle" "$threads" $prompt $steps $dtype)
