@@ -15,7 +15,9 @@ struct AudioQuality {
 };
 
 // Both mono at 16 kHz. The decoded sound is first shifted by the lag (within +-max_lag
-// samples) that best correlates it with the reference, since codecs delay. LSD: the mean
+// samples) where its loudness contour best matches the reference's, refined to the best
+// waveform correlation within 8 samples, since codecs delay (and a vocoder's waveform
+// does not correlate with its input at all). LSD: the mean
 // over frames (512-sample Hann, hop 256) of the RMS difference of the log power spectra,
 // leaving out frames 50 dB below the reference's loudest (silence would dominate).
 AudioQuality measure_audio_quality(const std::vector<float>& reference, const std::vector<float>& decoded,

@@ -37,7 +37,7 @@ Metrics measure(const std::vector<float>& reference, const std::vector<float>& d
 }
 
 void print(const std::string& name, const Metrics& m) {
-  std::printf("%s lsd_wide=%.2f lsd_narrow=%.2f snr=%.2f\n", name.c_str(), m.lsd_wide, m.lsd_narrow, m.snr);
+  std::printf("%s lsd_wide=%.2f lsd_narrow=%.2f snr=%.2f loudness=%.2f lag=%ld\n", name.c_str(), m.lsd_wide, m.lsd_narrow, m.snr, m.loudness, m.lag);
 }
 
 }  // namespace
