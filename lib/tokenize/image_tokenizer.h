@@ -27,9 +27,21 @@ class ImageTokenizer {
   int levels() const { return book_.levels; }
   const Codebook& codebook() const { return book_; }
 
+  // The nearest-code search (tokenize/nearest.h): `lists` groups of codes, the `probes`
+  // nearest searched; 0, 0: exact. The default trades a little PSNR for several times the
+  // speed (mm-bench-image measures both).
+  static constexpr int kDefaultLists = 64, kDefaultProbes = 6;
+  void set_search(int lists, int probes);
+
   // Appends the codes of `frame` (sides multiples of patch()) using the first `levels`
   // levels (0: all). `threads` > 1 splits rows of patches between threads.
   void encode(const media::Image& frame, int levels, std::vector<uint32_t>& codes, int threads = 1) const;
+  // For video: like encode(), but a patch whose pixels differ from the same patch of
+  // `previous` (same size) by a mean squared error of at most `threshold` per sample
+  // reuses its codes from `previous_codes` instead of searching: the still parts of a
+  // frame cost almost nothing. Returns how many patches were reused.
+  size_t encode_reusing(const media::Image& frame, int levels, std::vector<uint32_t>& codes, int threads,
+                        const media::Image& previous, const uint32_t* previous_codes, double threshold) const;
   // The frame of patches_x x patches_y patches from their codes (levels per patch).
   // Throws mm::Error for a wrong count or a code beyond the vocabulary.
   media::Image decode(const uint32_t* codes, size_t count, int patches_x, int patches_y, int levels) const;

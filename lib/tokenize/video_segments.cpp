@@ -1,11 +1,77 @@
 #include "tokenize/video_segments.h"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "error.h"
 #include "stream/segment.h"
 
 namespace mm::tokenize {
+
+// Runs the decoder on its own thread, at most kAhead frames ahead of the consumer, so
+// decoding and encoding overlap on two cores; exceptions reach the consumer.
+class FramePrefetch {
+ public:
+  explicit FramePrefetch(media::VideoDecoder& decoder) : decoder_(decoder), thread_([this] { run(); }) {}
+
+  ~FramePrefetch() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  bool next(media::VideoFrame& frame) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (!queue_.empty()) {
+      frame = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+      return true;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return false;
+  }
+
+ private:
+  static constexpr size_t kAhead = 4;
+
+  void run() {
+    try {
+      for (;;) {
+        media::VideoFrame frame;
+        if (!decoder_.next(frame)) break;
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return queue_.size() < kAhead || stop_; });
+        if (stop_) break;
+        queue_.push_back(std::move(frame));
+        changed_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  media::VideoDecoder& decoder_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<media::VideoFrame> queue_;
+  bool done_ = false, stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;  // last: starts once everything above exists
+};
 
 VideoSegmenter::VideoSegmenter(media::VideoDecoder& decoder, const ImageTokenizer& tokenizer, stream::Writer& writer,
                                VideoSegmentSettings settings)
@@ -26,10 +92,13 @@ VideoSegmenter::VideoSegmenter(media::VideoDecoder& decoder, const ImageTokenize
   geometry_.fps = decoder.fps() > 0 ? decoder.fps() : 25;
 }
 
+VideoSegmenter::~VideoSegmenter() = default;
+
 bool VideoSegmenter::fill() {
   if (pending_valid_) return true;
   if (ended_) return false;
-  pending_valid_ = decoder_.next(pending_);
+  if (!prefetch_) prefetch_ = std::make_unique<FramePrefetch>(decoder_);
+  pending_valid_ = prefetch_->next(pending_);
   ended_ = !pending_valid_;
   return pending_valid_;
 }
@@ -41,7 +110,13 @@ bool VideoSegmenter::write_until(double until) {
   // (one stretch of frames, a few KiB each) until the stretch is complete.
   while (fill() && pending_.timestamp < until) {
     media::Image frame = media::compose(pending_.image, placement_);
-    tokenizer_.encode(frame, geometry_.levels, codes_, settings_.threads);
+    size_t at = codes_.size();
+    reused_ += tokenizer_.encode_reusing(frame, geometry_.levels, codes_, settings_.threads, previous_,
+                                         previous_codes_.empty() ? nullptr : previous_codes_.data(),
+                                         settings_.reuse_below);
+    patches_ += uint64_t(geometry_.patches_x) * geometry_.patches_y;
+    previous_codes_.assign(codes_.begin() + long(at), codes_.end());
+    previous_ = std::move(frame);
     geometry_.timestamps.push_back(pending_.timestamp);
     last_ = pending_.timestamp;
     pending_valid_ = false;

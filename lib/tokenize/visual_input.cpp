@@ -65,11 +65,14 @@ VideoReport write_video_segments(const std::string& path, const ImageTokenizer& 
   settings.source = options.source;
   settings.threads = options.threads;
   settings.progress = options.progress;
+  settings.reuse_below = options.reuse_below;
   VideoSegmenter segmenter(decoder, tokenizer, writer, settings);
   segmenter.write_all();
   VideoReport report;
   report.frames = segmenter.frames();
   report.segments = segmenter.segments();
+  report.patches = segmenter.patches();
+  report.reused_patches = segmenter.reused_patches();
   report.damaged_packets = decoder.damaged_packets();
   report.truncated = decoder.truncated();
   report.last_timestamp = segmenter.last_timestamp();

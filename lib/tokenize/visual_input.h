@@ -19,6 +19,7 @@ struct VisualOptions {
   double fps = 4;            // video: frames per second to tokenize; 0: every source frame
   double start = 0, duration = 0;  // video: seconds; duration 0: to the end
   int64_t max_frames = 0;    // video: 0: no limit
+  double reuse_below = 4;    // video: see VideoSegmentSettings::reuse_below
   int threads = 1;
   std::string role, source;  // for the metadata
   std::function<void(int64_t frames)> progress;
@@ -32,6 +33,7 @@ void write_image_segment(const media::Image& image, const ImageTokenizer& tokeni
 struct VideoReport {
   int64_t frames = 0;       // tokenized
   int segments = 0;
+  uint64_t patches = 0, reused_patches = 0;  // patches encoded; those that kept the last frame's codes
   uint64_t damaged_packets = 0;
   bool truncated = false;   // the input ended before the length its container declares
   double last_timestamp = 0, source_duration = 0;

@@ -40,7 +40,7 @@ const json& object(const json& parent, const char* key) {
 VisualGeometry geometry_for_grid(const ImageTokenizer& tokenizer, int grid_width, int grid_height, int levels) {
   VisualGeometry g;
   g.patch = tokenizer.patch();
-  g.levels = levels > 0 ? levels : tokenizer.levels();
+  g.levels = levels > 0 ? levels : grid_width % tokenizer.levels() == 0 ? tokenizer.levels() : 1;
   if (g.levels > tokenizer.levels()) throw Error("the codebook has only " + std::to_string(tokenizer.levels()) + " levels");
   if (grid_width < 1 || grid_height < 1 || grid_width % g.levels)
     throw Error("a grid of " + std::to_string(grid_width) + "x" + std::to_string(grid_height) + " codes is not whole patches of " +

@@ -35,8 +35,10 @@ struct VisualGeometry {
 };
 
 // The geometry of a grid of codes with nothing cut away: what a generator that chose the
-// grid (codes per row, rows) writes. Throws mm::Error when `grid_width` is not a whole
-// number of patches at `levels` levels.
+// grid (codes per row, rows) writes. `levels` 0: all the codebook's levels when
+// `grid_width` is a multiple of them, else one level (a grid chosen without the codebook
+// in mind still renders). Throws mm::Error when `grid_width` is not a whole number of
+// patches at the `levels` given.
 VisualGeometry geometry_for_grid(const ImageTokenizer& tokenizer, int grid_width, int grid_height, int levels = 0);
 
 // The JSON object of the keys above (without modality, tokenizer and vocab_size; pass it

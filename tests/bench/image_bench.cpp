@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
   }
   try {
     auto tokenizer = tokenize::ImageTokenizer::load(argv[1]);
+    // MM_EXACT=1: the exact nearest-code search instead of the default approximate one.
+    if (const char* exact = std::getenv("MM_EXACT"); exact && std::string(exact) == "1") tokenizer.set_search(0, 0);
     media::SizePolicy policy = media::parse_size(argv[2]);
     int levels = tokenizer.levels();
     double bits = std::log2(double(tokenizer.vocab_size()));

@@ -147,6 +147,8 @@ TEST_CASE("visual metadata round-trips and its faults are named") {
   CHECK(back.timestamps == g.timestamps);
   CHECK(back.part == 1);
   CHECK_THROWS_AS(geometry_for_grid(tokenizer, 7, 3, 2), Error);
+  CHECK(geometry_for_grid(tokenizer, 8, 3).levels == 2);  // all the codebook's levels
+  CHECK(geometry_for_grid(tokenizer, 7, 3).levels == 1);  // else one
   auto broken = meta;
   broken["content"]["width"] = 33;
   CHECK(error_of([&] { parse_visual_metadata(broken.dump(), true); }) == "image metadata: \"content\" lies outside the frame");
