@@ -120,30 +120,42 @@ uint32_t Sampler::sample(float* logits, size_t vocab, const SamplingOptions& opt
     candidates_.assign(1, chosen);
     return chosen.first;
   }
-  if (options.top_k > 0 && options.top_k < candidates_.size()) {
-    std::partial_sort(candidates_.begin(), candidates_.begin() + options.top_k, candidates_.end(), more_likely);
-    candidates_.resize(options.top_k);
-  } else {
-    std::sort(candidates_.begin(), candidates_.end(), more_likely);
-  }
-  // Softmax at the temperature, from the largest logit so that nothing overflows.
-  const float top = candidates_.front().second;
+  // Probabilities at the temperature, from the largest logit so that nothing overflows.
+  float top = -std::numeric_limits<float>::infinity();
+  for (const auto& c : candidates_) top = std::max(top, c.second);
   double total = 0;
   for (auto& c : candidates_) {
     c.second = float(std::exp(double(c.second - top) / options.temperature));
     total += c.second;
   }
-  for (auto& c : candidates_) c.second = float(c.second / total);
-  if (options.top_p < 1.0f) {
-    double cumulative = 0;
-    size_t keep = 0;
-    while (keep < candidates_.size()) {
-      cumulative += candidates_[keep++].second;
-      if (cumulative >= options.top_p) break;
-    }
-    candidates_.resize(keep);
-    for (auto& c : candidates_) c.second = float(c.second / cumulative);
+  // Truncation sorts only as far as it must: the k most likely for top-k, and for top-p a
+  // prefix grown 4x at a time until it holds p of the mass (a peaked distribution needs
+  // a few dozen ids, not a sort of the whole vocabulary).
+  size_t sorted = 0;  // the first `sorted` candidates are the most likely, in order
+  if (options.top_k > 0 && options.top_k < candidates_.size()) {
+    std::partial_sort(candidates_.begin(), candidates_.begin() + options.top_k, candidates_.end(), more_likely);
+    candidates_.resize(options.top_k);
+    sorted = candidates_.size();
+    total = 0;
+    for (const auto& c : candidates_) total += c.second;
   }
+  if (options.top_p < 1.0f) {
+    const double target = options.top_p * total;
+    size_t keep = 0;
+    double cumulative = 0;
+    for (size_t k = std::min<size_t>(64, candidates_.size());; k = std::min(candidates_.size(), k * 4)) {
+      if (k > sorted) {
+        std::partial_sort(candidates_.begin() + sorted, candidates_.begin() + k, candidates_.end(), more_likely);
+        sorted = k;
+      }
+      while (keep < k && cumulative < target) cumulative += candidates_[keep++].second;
+      if (cumulative >= target || k == candidates_.size()) break;
+    }
+    candidates_.resize(std::max<size_t>(keep, 1));
+    total = 0;
+    for (const auto& c : candidates_) total += c.second;
+  }
+  for (auto& c : candidates_) c.second = float(c.second / total);
   double u = uniform(), cumulative = 0;
   for (const auto& c : candidates_) {
     cumulative += c.second;

@@ -59,8 +59,8 @@ class Sampler {
   // forced id is returned as is, without drawing, so forced steps leave the generator's
   // sequence unchanged.
   uint32_t sample(float* logits, size_t vocab, const SamplingOptions& options, const Constraint::Allowed& allowed);
-  // The candidates the last sample() drew from, with their probabilities, most likely
-  // first (for tests and --verbose).
+  // The candidates the last sample() drew from, with their probabilities: most likely
+  // first after top-k or top-p, in id order otherwise (for tests).
   const std::vector<std::pair<uint32_t, float>>& candidates() const { return candidates_; }
 
  private:

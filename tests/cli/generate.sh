@@ -27,13 +27,24 @@ for s in json.load(sys.stdin)["segments"]:
     if "samples" in m: shape = "%d samples" % m["samples"]
     print(s["modality"], s["role"] or "-", shape, s["tokens"], "codes", "sample %d" % m["sample"] if "sample" in m else "")'
 }
+# "rendered": the PNG has the size the segment's metadata says its grid covers
+rendered() {  # rendered STREAM SEGMENT PNG
+  mm-inspect --json "$1" | python3 -c '
+import json, struct, sys
+m = json.load(sys.stdin)["segments"][int(sys.argv[1])]["metadata"]
+png = open(sys.argv[2], "rb").read()
+w, h = struct.unpack(">II", png[16:24])
+ok = png[:8] == b"\x89PNG\r\n\x1a\n" and (w, h) == (m["frame"]["width"], m["frame"]["height"])
+print(sys.argv[2] + ":", "a PNG of the grid" if ok else "WRONG: %dx%d for %s" % (w, h, m["frame"]))' "$2" "$3"
+}
+export -f rendered
 run mm-tokenize --role user --text "Draw a red circle above a blue square." -o prompt.mmt
 
 # constrained decoding: every image is exactly its grid, and mm-render renders it
 run mm-generate --image --seed 3 prompt.mmt -o image.mmt
 segments image.mmt
-sh 'mm-render image.mmt -o out/ && file out/0001.png | cut -d, -f1-2'
-sh 'for seed in 1 2 3 4 5 6; do mm-generate --image 6x2 --temperature 5 --top-k 0 --seed $seed --only-new prompt.mmt | mm-render -o seed$seed.png; done; file seed*.png | cut -d, -f1-2'
+sh 'mm-render image.mmt -o out/ && rendered image.mmt 1 out/0001.png'
+sh 'for seed in 1 2 3 4 5 6; do mm-generate --image 6x2 --temperature 5 --top-k 0 --seed $seed --only-new prompt.mmt -o seed$seed.mmt && mm-render seed$seed.mmt -o seed$seed.png && rendered seed$seed.mmt 0 seed$seed.png; done'
 # the same seed gives the same stream; another seed another image
 sh 'mm-generate --image --seed 3 prompt.mmt | cmp - image.mmt && echo same'
 sh 'mm-generate --image --seed 4 prompt.mmt | cmp -s - image.mmt || echo different'
@@ -49,7 +60,7 @@ sh '[ "$(codes three-plain.mmt 1)" = "$(codes one.mmt 0)" ] && [ "$(codes three-
 # video frames, audio of a given length, text within --max-tokens
 sh 'mm-generate --video 3 --seed 1 --only-new prompt.mmt -o video.mmt'
 segments video.mmt
-sh 'mm-render video.mmt -o clip.mp4 && ffprobe -v error -count_frames -show_entries stream=nb_read_frames,width,height -of csv=p=0 clip.mp4'
+sh 'mm-render video.mmt -o clip.mp4 && ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 clip.mp4'
 sh 'mm-generate --audio 0.5 --seed 1 --only-new prompt.mmt | mm-inspect --json | python3 -c "import json,sys; m=json.load(sys.stdin)[\"segments\"][0]; print(m[\"modality\"], m[\"tokens\"], \"codes for\", m[\"metadata\"][\"samples\"], \"samples\")"'
 sh 'mm-generate --text --max-tokens 5 --seed 1 prompt.mmt | mm-inspect --json | python3 -c "import json,sys; s=json.load(sys.stdin)[\"segments\"]; print(len(s), s[1][\"role\"], s[1][\"tokens\"] <= 5)"'
 # no turns in the input: the new segment has no role either
@@ -76,7 +87,7 @@ sh 'mm-describe t1.mmt --seed 1 --state t2.state'
 # errors: bad options, bundles, streams and states
 run mm-generate --image --audio 1 prompt.mmt
 run mm-generate --image 7x0 prompt.mmt
-run mm-generate --image 8x2 prompt.mmt
+run mm-generate --image 65536x1 prompt.mmt
 run mm-generate --top-p 0 prompt.mmt
 run mm-generate --temperature -1 prompt.mmt
 sh 'head -c 100 image.mmt | mm-generate --text'

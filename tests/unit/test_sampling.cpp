@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
 #include "error.h"
@@ -67,6 +68,40 @@ TEST_CASE("sampling: top-p keeps the smallest set that reaches p, most likely fi
   CHECK(s.candidates().size() == 1);
 }
 
+TEST_CASE("sampling: top-p over a large flat vocabulary keeps what a full sort would") {
+  std::mt19937_64 rng(5);
+  std::vector<float> base(5000);
+  for (auto& l : base) l = float(rng() % 10000) / 2500.0f;
+  for (float p : {0.01f, 0.3f, 0.9f, 0.999f}) {
+    for (uint32_t k : {0u, 700u}) {
+      // Brute force: sort everything (most likely first, ties by id), keep until p.
+      std::vector<std::pair<uint32_t, double>> all;
+      for (uint32_t i = 0; i < base.size(); ++i) all.push_back({i, std::exp(double(base[i]) - 4.0)});
+      std::sort(all.begin(), all.end(), [&](auto& a, auto& b) {
+        return base[a.first] > base[b.first] || (base[a.first] == base[b.first] && a.first < b.first);
+      });
+      if (k) all.resize(k);
+      double total = 0, cumulative = 0;
+      for (auto& c : all) total += c.second;
+      std::set<uint32_t> want;
+      for (auto& c : all) {
+        if (cumulative >= p * total) break;
+        cumulative += c.second;
+        want.insert(c.first);
+      }
+      SamplingOptions o;
+      o.top_p = p;
+      o.top_k = k;
+      Sampler s(1);
+      std::vector<float> l = base;
+      s.sample(l.data(), l.size(), o, everything(l.size()));
+      CAPTURE(p);
+      CAPTURE(k);
+      CHECK(candidate_ids(s) == want);
+    }
+  }
+}
+
 TEST_CASE("sampling: top-k keeps the k largest; temperature sharpens") {
   std::vector<float> base = logits_of({0.1, 0.2, 0.3, 0.4});
   SamplingOptions o;
@@ -80,8 +115,9 @@ TEST_CASE("sampling: top-k keeps the k largest; temperature sharpens") {
   o.temperature = 0.5f;  // p^2, renormalised
   l = base;
   s.sample(l.data(), l.size(), o, everything(l.size()));
-  CHECK(s.candidates()[0].first == 3);
-  CHECK(s.candidates()[0].second == doctest::Approx(0.16 / 0.30));
+  REQUIRE(s.candidates().size() == 4);
+  CHECK(s.candidates()[3].first == 3);  // in id order when nothing is cut
+  CHECK(s.candidates()[3].second == doctest::Approx(0.16 / 0.30));
 }
 
 TEST_CASE("sampling: draws follow the distribution, and the same seed gives the same ids") {
