@@ -14,6 +14,7 @@
 #include "world/drawing.h"
 #include "world/language.h"
 #include "world/scene.h"
+#include "world/solve.h"
 
 int main(int argc, char** argv) {
   using namespace mm;
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   int size = 64;
   std::vector<std::string> tasks;
   bool describe = false;
+  std::string solve;
   std::string task_list;
   auto& app = program.app();
   app.add_option("DIR", directory, "Directory to write: DIR/manifest.jsonl and one folder of files per scene")
@@ -39,6 +41,10 @@ int main(int argc, char** argv) {
                  "train: refuse the held-out scenes (seed 0, indices below 10000); eval: only them; any (default)")
       ->type_name("SPLIT")->check(CLI::IsMember({"train", "eval", "any"}));
   app.add_flag("--describe", describe, "Print each scene (id, caption, motion, code) on stdout; write no files");
+  app.add_option("--solve", solve,
+                 "Answer MANIFEST's tasks classically (the world's own perception and renderer, no speech) into DIR, "
+                 "for mm-score")
+      ->type_name("MANIFEST");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
@@ -73,6 +79,14 @@ int main(int argc, char** argv) {
       return;
     }
     if (directory.empty()) throw UsageError("give the directory to write (or --describe)");
+    if (!solve.empty()) {
+      if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
+      auto report = world::solve_manifest(solve, directory, size);
+      if (opt.verbose)
+        cli::warn(program.name(), "answered " + std::to_string(report.answered) + " of " +
+                                      std::to_string(report.tasks) + " tasks into " + directory);
+      return;
+    }
     world::CorpusOptions options;
     options.directory = directory;
     options.seed = opt.seed;

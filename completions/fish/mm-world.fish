@@ -11,3 +11,4 @@ complete -c mm-world -l size -x -d 'Side of images and video frames in pixels (d
 complete -c mm-world -l tasks -x -d 'Only these tasks, comma-separated (default: all; see mm-world(1))'
 complete -c mm-world -l split -x -d 'train: refuse the held-out scenes (seed 0, indices below 10000); eval: only them; any (default)'
 complete -c mm-world -l describe -d 'Print each scene (id, caption, motion, code) on stdout; write no files'
+complete -c mm-world -l solve -x -d 'Answer MANIFEST'\''s tasks classically (the world'\''s own perception and renderer, no speech) into DIR, for mm-score'

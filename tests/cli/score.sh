@@ -1,6 +1,9 @@
 # mm-score: the corpus's own answers score 1; wrong answers and missing outputs do not
 mm-world --count 12 corpus 2>&1
 run mm-score --reference corpus/manifest.jsonl
+# A classical solver answers from the prompts alone (perception, caption parsing, rendering)
+run mm-world -v --solve corpus/manifest.jsonl solved
+run mm-score corpus/manifest.jsonl solved
 # A model's outputs: the reference answers, with a swapped colour in one caption, another
 # scene's image for one drawing, a wrong answer, and a transcript with one word wrong.
 sh 'python3 - <<"PY"

@@ -17,6 +17,7 @@
 #include "world/raster.h"
 #include "world/scene.h"
 #include "world/score.h"
+#include "world/solve.h"
 
 using namespace mm;
 using namespace mm::world;
@@ -348,4 +349,26 @@ TEST_CASE("motion survives H.264: perceived from decoded MP4 frames") {
     CHECK(check_video(frames, scene).score == 1);
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("captions parse back into scenes that have the same caption and motion") {
+  for (uint64_t index = 0; index < 300; ++index) {
+    Scene scene = generate_scene(5, index);
+    CAPTURE(index);
+    auto laid_out = scene_of_caption(caption(scene) + "; " + motion_sentence(scene));
+    REQUIRE(laid_out);
+    CHECK(caption(*laid_out) == caption(scene));
+    CHECK(motion_sentence(*laid_out) == motion_sentence(scene));
+    Scene still = *laid_out;
+    for (auto& o : still.objects) o.motion = Direction::None;
+    CHECK(check_image(render_image(still, 64), scene, Placement::Relations).score == 1);
+  }
+  CHECK(scene_of_caption("A large yellow triangle at the top left.")->objects[0].x == 16);
+  CHECK_FALSE(scene_of_caption("a red hexagon"));
+  CHECK_FALSE(scene_of_caption("a red circle above"));
+  CHECK_FALSE(scene_of_caption("a red circle above a blue square, and the green square below a red triangle"));
+  // Four objects each above the next cannot fit in three rows.
+  CHECK_FALSE(scene_of_caption("a red circle above a blue square, and the blue square above a green square, and the "
+                               "green square above a yellow square"));
+  CHECK_FALSE(scene_of_caption("a red circle at the top; the red circle moves up"));  // nowhere to go
 }
