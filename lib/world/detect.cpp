@@ -13,6 +13,7 @@ namespace {
 constexpr int kMinChroma = 40;     // below: background (anti-aliased edges below ~25% coverage)
 constexpr int kFaintChroma = 12;   // still counted in a known object's coverage
 constexpr double kShapelessMismatch = 0.8;
+constexpr double kHueTolerance = 40;  // degrees: faint edge pixels counted in an object
 constexpr int kMaxBlur = 3;  // box blurs tried on each template
 constexpr double kPi = 3.14159265358979323846;
 
@@ -74,10 +75,12 @@ std::vector<Detection> detect(const media::Image& image) {
   const int w = image.width, h = image.height;
   const size_t n = size_t(w) * h;
   std::vector<int> chroma(n), label(n, -1), component(n, -1);
+  std::vector<double> hue(n, 0);
   for (size_t i = 0; i < n; ++i) {
     int r = image.rgb[i * 3], g = image.rgb[i * 3 + 1], b = image.rgb[i * 3 + 2];
     chroma[i] = std::max({r, g, b}) - std::min({r, g, b});
-    if (chroma[i] >= kFaintChroma) label[i] = nearest_colour(hue_of(r, g, b));
+    hue[i] = hue_of(r, g, b);
+    if (chroma[i] >= kFaintChroma) label[i] = nearest_colour(hue[i]);
   }
   const double scale = double(kWorldSize) / std::max(w, h);  // world units per pixel
   const double min_pixels = 0.4 * fill_of(Shape::Triangle) * std::pow(extent_of(Size::Small) / scale, 2);
@@ -87,8 +90,9 @@ std::vector<Detection> detect(const media::Image& image) {
   int components = 0;
   for (size_t seed = 0; seed < n; ++seed) {
     if (component[seed] >= 0 || chroma[seed] < kMinChroma) continue;
-    // Flood the strong pixels of one colour (8-connected).
-    const int id = components++, colour = label[seed];
+    // Flood the strong pixels (8-connected), whatever their hue: world objects never touch,
+    // and a decoder's reconstruction may speckle a yellow object with orange.
+    const int id = components++;
     members.clear();
     stack.assign(1, seed);
     component[seed] = id;
@@ -102,7 +106,7 @@ std::vector<Detection> detect(const media::Image& image) {
           int qx = px + dx, qy = py + dy;
           if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
           size_t q = size_t(qy) * w + qx;
-          if (component[q] >= 0 || chroma[q] < kMinChroma || label[q] != colour) continue;
+          if (component[q] >= 0 || chroma[q] < kMinChroma) continue;
           component[q] = id;
           stack.push_back(q);
         }
@@ -124,6 +128,13 @@ std::vector<Detection> detect(const media::Image& image) {
         for (int c = 0; c < 3; ++c) colour_rgb[c] += image.rgb[p * 3 + c];
         ++strong;
       }
+    // Its colour: the palette colour nearest the hue of that mean.
+    const double own_hue = hue_of(int(colour_rgb[0] / strong), int(colour_rgb[1] / strong), int(colour_rgb[2] / strong));
+    const int colour = nearest_colour(own_hue);
+    auto near_hue = [&](size_t p) {
+      double d = std::abs(hue[p] - own_hue);
+      return std::min(d, 360 - d) <= kHueTolerance;
+    };
     const double background[3] = {kBackground.r, kBackground.g, kBackground.b};
     double direction[3], length2 = 0;
     for (int c = 0; c < 3; ++c) {
@@ -153,7 +164,7 @@ std::vector<Detection> detect(const media::Image& image) {
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         size_t p = size_t(y) * w + x;
-        if (label[p] != colour || (component[p] >= 0 && component[p] != id)) continue;
+        if (component[p] != id && (component[p] >= 0 || label[p] < 0 || !near_hue(p))) continue;
         double c = coverage_of(p);
         cover[size_t(y - y0) * bw + (x - x0)] = c;
         area += c;

@@ -1,6 +1,7 @@
-// Finding the world's objects in pixels, classically: colour segmentation by hue (the
-// background is grey, so anti-aliasing and JPEG keep an object's hue while lowering its
-// chroma), connected components, then shape measures. Each component's coverage map (each pixel
+// Finding the world's objects in pixels, classically: segmentation by chroma (the
+// background is grey) into connected components, each coloured by the hue of its most
+// saturated pixels (anti-aliasing and JPEG lower an object's chroma but keep its hue; a
+// decoder's orange speckles on a yellow object are outvoted), then shape measures. Each component's coverage map (each pixel
 // projected on the line from the background to the component's colour) is compared with
 // the renderer's own anti-aliased circle, square and triangle of the same area, sharp and
 // blurred (up to three 3x3 box blurs, as a decoder's reconstruction may be); the closest is
