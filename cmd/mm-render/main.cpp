@@ -7,6 +7,7 @@
 #include "cli/audio_render.h"
 #include "cli/bundle.h"
 #include "cli/files.h"
+#include "cli/movie_sound.h"
 #include "cli/program.h"
 #include "cli/visual_render.h"
 #include "error.h"
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
     const bool sound_format = format == "wav" || format == "flac";
     cli::VisualRenderer visual(tokenizers, sound_format ? "" : format, quality, opt.force);
     cli::AudioRenderer sound(tokenizers, sound_format ? format : "", sample_rate, opt.force);
+    const bool gif = format == "gif" || (opt.output.size() > 4 && opt.output.compare(opt.output.size() - 4, 4, ".gif") == 0);
+    cli::MovieSound movie_sound(sound, visual, !gif);
     bool visual_segment = false, sound_segment = false;
     uint64_t index = 0;
     bool selected = false;
@@ -130,6 +133,7 @@ int main(int argc, char** argv) {
                 visual.begin(segment, [&](const std::string& extension) {
                   return destination.to_stdout() ? std::string() : destination.path(index, extension);
                 });
+                if (segment.modality == "video") movie_sound.video_began(segment.json);
               } catch (const UsageError&) {
                 throw;
               } catch (const Error& e) {
@@ -182,9 +186,9 @@ int main(int argc, char** argv) {
     }
     if (only >= 0 && uint64_t(only) >= index)
       throw UsageError("--segment " + std::to_string(only) + ": the stream has " + std::to_string(index) + " segments");
-    for (const auto& name : sound.finish())
+    for (const auto& name : visual.finish())  // first: a video takes its sound before it is committed
       if (opt.verbose) cli::warn(program.name(), "wrote " + name);
-    for (const auto& name : visual.finish())
+    for (const auto& name : sound.finish())
       if (opt.verbose) cli::warn(program.name(), "wrote " + name);
     if (stdout_output) stdout_output->commit();
     if (file) {

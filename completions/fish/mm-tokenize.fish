@@ -12,7 +12,7 @@ complete -c mm-tokenize -l modality -x -d 'Treat every input as this modality in
 complete -c mm-tokenize -l bundle -r -F -d 'Model bundle whose tokenizers to use (default: $MM_BUNDLE, then the built-in one)'
 complete -c mm-tokenize -l size -x -d 'Images and video: N (the long side, keeping the aspect, never enlarging) or WxH (exactly; see --fit)'
 complete -c mm-tokenize -l fit -x -d 'With --size WxH: pad (scale to fit inside, pad the rest) or crop (scale to cover, cut the overflow)'
-complete -c mm-tokenize -l levels -x -d 'Images and video: residual levels, codes per patch (0: all the codebook has)'
+complete -c mm-tokenize -l levels -x -d 'Images and video: residual levels, codes per patch (0: all the codebook has for images, 1 for video)'
 complete -c mm-tokenize -l fps -x -d 'Video: frames per second to tokenize (0: every frame of the source)'
 complete -c mm-tokenize -l start -x -d 'Video and audio: start this many seconds in'
 complete -c mm-tokenize -l duration -x -d 'Video and audio: tokenize this many seconds (default: to the end)'

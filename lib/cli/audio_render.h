@@ -36,6 +36,8 @@ class AudioRenderer {
   void end(bool defer);
   // Closes the open recording and commits every file; returns the names written.
   std::vector<std::string> finish();
+  // Ends the open recording now (a tapped one: its last samples go to the tap's sink).
+  void end_recording() { close(); }
 
   // A movie's sound: when set, a recording whose source is the video's (`source` true) is
   // decoded into `sink` (mono samples at `rate`) instead of a file of its own.

@@ -104,6 +104,7 @@ void VisualRenderer::close_video() {
   if (!encoder_) return;
   encoder_->finish();
   encoder_.reset();
+  if (before_video_commit) before_video_commit(video_file_->temp_path());
   video_file_->commit();
   written_.push_back(video_file_->name());
   video_file_.reset();

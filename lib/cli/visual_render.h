@@ -36,6 +36,9 @@ class VisualRenderer {
   void end(bool defer);
   // Closes the open video and commits every file; returns the names written.
   std::vector<std::string> finish();
+  // Called with a finished video's temporary file before it is committed (mm-render adds
+  // the video's sound there); may rewrite that file.
+  std::function<void(const std::string& temp_path)> before_video_commit;
 
  private:
   void close_video();

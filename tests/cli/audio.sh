@@ -32,3 +32,17 @@ sh 'head -c 200 /dev/zero > junk.wav; mm-tokenize junk.wav'
 sh 'mm-tokenize - < speech.wav'
 sh 'mm-tokenize speech.wav | mm-render'
 sh 'mm-tokenize speech.wav | mm-inspect --dump | sed "s/audio-env-[0-9a-f]*/audio-env-0000000000000000/" | mm-inspect --pack | mm-render -o x.wav 2>&1 | sed "s/audio-env-[0-9a-f]*/AUDIO/g"; ls x.wav 2>&1 | sed "s/.*: //"'
+# a video with sound: frames and sound interleaved second by second; --no-audio, --no-video
+sh 'ffmpeg -nostdin -v error -f lavfi -i testsrc=size=64x48:rate=10 -f lavfi -i "aevalsrc=0.5*sin(2*PI*440*t)*between(t\,1\,1.5):s=44100" -t 2.5 -c:v libx264 -pix_fmt yuv420p -c:a aac movie.mp4'
+run mm-tokenize movie.mp4 -o movie.mmt
+sh 'mm-inspect --json movie.mmt | python3 -c "import json,sys
+for s in json.load(sys.stdin)[\"segments\"]:
+    m=s[\"metadata\"]; print(s[\"modality\"], m.get(\"part\",0), m.get(\"timestamps\", m.get(\"start\")))"'
+sh 'mm-tokenize --no-audio movie.mp4 | mm-inspect --json | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
+sh 'mm-tokenize --no-video movie.mp4 | mm-inspect --json | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
+run mm-tokenize --no-video --no-audio movie.mp4
+# rendered back into one MP4 with an AAC track, both from time 0; the beep is still at 1-1.5 s
+run mm-render movie.mmt -o back.mp4
+sh 'ffprobe -v error -show_entries stream=codec_type,codec_name,start_time -of csv=p=0 back.mp4'
+sh 'ffmpeg -nostdin -v error -i back.mp4 -ac 1 -ar 16000 back.wav && for t in 0.5 0.75 1.1 1.3 1.75 2.0; do printf "%s %s\n" $t $(sox back.wav -n trim $t 0.1 stat 2>&1 | sed -n "s/RMS *amplitude: *//p" | awk "{print (\$1 > 0.05) ? \"sound\" : \"quiet\"}"); done'
+ls /tmp/mm-render-sound-* 2>/dev/null

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "media/audio.h"
+#include "media/resampler.h"
 #include "tokenize/audio_fit.h"
 #include "tokenize/audio_quality.h"
 #include "tokenize/audio_tokenizer.h"
@@ -210,4 +211,16 @@ TEST_CASE("audio segment metadata: written and read back") {
   CHECK(back.part == 2);
   CHECK_THROWS_AS(AudioTokenizer::parse_segment_shape("{\"samples\":-1}"), Error);
   CHECK_THROWS_AS(AudioTokenizer::parse_segment_shape("{}"), Error);
+}
+
+TEST_CASE("resampler: exactly llround(n * out / in) samples, whatever the blocks") {
+  for (auto [in, out] : {std::pair{44100, 16000}, {16000, 44100}, {8000, 16000}, {192000, 16000}, {16000, 16000}}) {
+    std::vector<float> x(12345, 0.25f), y;
+    media::Resampler r(in, out);
+    for (size_t at = 0; at < x.size(); at += 1000) r.push(x.data() + at, std::min<size_t>(1000, x.size() - at), y);
+    r.finish(y);
+    CHECK(y.size() == media::Resampler::output_count(x.size(), in, out));
+    CHECK(y.size() == size_t(std::llround(12345.0 * out / in)));
+    CHECK(std::fabs(y[y.size() / 2] - 0.25f) < 0.01f);  // a constant stays that constant
+  }
 }
