@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
             {"prefilled", s.prefilled_ids + completed},
             {"answer", answer.size()}}},
           {"seconds", {{"prefill", s.prefill_seconds}, {"decode", s.decode_seconds}}},
+          {"cpu_seconds", {{"prefill", s.prefill_cpu_seconds}, {"decode", s.decode_cpu_seconds}}},
       };
       std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       out.sink().write(text.data(), text.size());

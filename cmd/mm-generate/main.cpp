@@ -152,9 +152,10 @@ int main(int argc, char** argv) {
     if (opt.verbose > 0) {
       std::fprintf(stderr,
                    "mm-generate: prompt %zu ids (%zu from the state), prefill %zu ids in %.3f s; %zu ids in %zu "
-                   "steps in %.3f s: %.1f ids/s\n",
+                   "steps in %.3f s: %.1f ids/s, %.1f ids per CPU second\n",
                    s.prompt_ids, s.cached_ids, s.prefilled_ids, s.prefill_seconds, s.generated_ids, s.steps,
-                   s.decode_seconds, s.decode_seconds > 0 ? s.generated_ids / s.decode_seconds : 0.0);
+                   s.decode_seconds, s.decode_seconds > 0 ? s.generated_ids / s.decode_seconds : 0.0,
+                   s.decode_cpu_seconds > 0 ? s.generated_ids / s.decode_cpu_seconds : 0.0);
     }
   });
 }

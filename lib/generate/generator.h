@@ -44,7 +44,8 @@ struct GenerationStats {
   size_t prefilled_ids = 0; // ids run through prefill (conditional row, plus the unconditional one)
   size_t steps = 0;         // batched decode steps
   size_t generated_ids = 0; // ids produced over all samples (forced markers included)
-  double prefill_seconds = 0, decode_seconds = 0;
+  double prefill_seconds = 0, decode_seconds = 0;  // wall time
+  double prefill_cpu_seconds = 0, decode_cpu_seconds = 0;  // the process's CPU time, all threads
 };
 
 class Generator {

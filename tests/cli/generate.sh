@@ -70,8 +70,8 @@ sh 'mm-tokenize --text "Once upon a time" | mm-generate --text --max-tokens 3 --
 run mm-encode --state prompt.state prompt.mmt -o encoded.mmt
 sh 'mm-generate --image --seed 3 --state prompt.state prompt.mmt | cmp - image.mmt && echo same with the state'
 sh 'mm-generate --text --seed 5 --temperature 1 prompt.mmt > scratch.mmt; mm-generate --text --seed 5 --temperature 1 --state prompt.state prompt.mmt | cmp - scratch.mmt && echo same text with the state'
-sh 'mm-generate -v --image --seed 3 --state prompt.state prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s//"'
-sh 'mm-generate -v --image --seed 3 prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s//"'
+sh 'mm-generate -v --image --seed 3 --state prompt.state prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s, [0-9.]+ ids per CPU second//"'
+sh 'mm-generate -v --image --seed 3 prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s, [0-9.]+ ids per CPU second//"'
 
 # multi-turn: each turn appends to the conversation; with the state a turn pays for its own ids
 sh 'mm-describe prompt.mmt --seed 1 --json --save-state t1.state --conversation t1.mmt | python3 -c "import json,sys; t=json.load(sys.stdin)[\"tokens\"]; print(t[\"prompt\"], t[\"cached\"], t[\"prefilled\"], t[\"answer\"])"'
