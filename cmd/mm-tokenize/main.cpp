@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
       ->type_name("HOW")
       ->check(CLI::IsMember({"pad", "crop"}))
       ->capture_default_str();
-  app.add_option("--levels", visual.levels, "Images and video: residual levels, codes per patch (0: all the codebook has)")
+  app.add_option("--levels", visual.levels, "Images and video: residual levels, codes per patch (0: all the codebook has for images, 1 for video)")
       ->type_name("N")
       ->check(CLI::Range(0, 8));
   app.add_option("--fps", visual.fps, "Video: frames per second to tokenize (0: every frame of the source)")
@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
       if (detected.modality.empty())
         throw Error(name + ": unrecognised content: not UTF-8 text nor a known media format (--modality text tokenizes any bytes)");
       if (no_video && no_audio) throw UsageError("--no-video and --no-audio leave nothing to tokenize");
+      // Sound in a video container (.m4a, .mka) is detected as video: it is sound.
+      if (detected.modality == "video" && in->name() != "stdin" && modality.empty() &&
+          !tokenize::has_pictures(in->name()) && tokenize::has_sound(in->name()))
+        detected.modality = "audio";
       if (detected.modality == "audio" || (detected.modality == "video" && no_video)) {
         if (in->name() == "stdin") throw Error("stdin: audio must be a file (the decoders need to seek in it)");
         tokenize::AudioSegmentSettings sound;

@@ -19,6 +19,17 @@ bool has_sound(const std::string& path) {
   }
 }
 
+bool has_pictures(const std::string& path) {
+  try {
+    media::VideoOptions options;
+    options.threads = 1;
+    media::VideoDecoder probe(path, options);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 VideoReport write_movie_segments(const std::string& path, const ImageTokenizer& video_tokenizer,
                                  const AudioTokenizer& audio_tokenizer, stream::Writer& writer,
                                  const VisualOptions& visual, double chunk_seconds) {

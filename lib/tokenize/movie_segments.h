@@ -21,6 +21,8 @@ namespace mm::tokenize {
 
 // Whether FFmpeg finds a sound it can decode in `path` (false for a silent video).
 bool has_sound(const std::string& path);
+// Whether it finds pictures (false for sound in an MP4 container: .m4a).
+bool has_pictures(const std::string& path);
 
 // Throws mm::Error when the file cannot be opened or no frame decodes.
 VideoReport write_movie_segments(const std::string& path, const ImageTokenizer& video_tokenizer,
