@@ -32,7 +32,7 @@ rate() {
   mm-generate -v --threads "$threads" --seed 1 --only-new "$@" prompt.mmt 2>&1 >/dev/null |
     sed -E 's/.*: ([0-9.]+) ids\/s, ([0-9.]+) ids per CPU second$/\1 \2/'
 }
-echo "generate bench: random bundle of $params parameters, $threads threads; an image of 48x16 codes (16x16 patches, 3 levels)"
+echo "generate bench: random bundle of $params parameters, $threads threads; an image of 48x16 codes with the default image tokenizer"
 read -r w1 c1 <<<"$(rate --image 48x16 --cfg 1)"
 read -r w2 c2 <<<"$(rate --image 48x16 --cfg 3)"
 read -r w8 c8 <<<"$(rate --image 48x16 --cfg 3 -n 4)"
