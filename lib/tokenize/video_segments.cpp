@@ -79,7 +79,7 @@ VideoSegmenter::VideoSegmenter(media::VideoDecoder& decoder, const ImageTokenize
   placement_ = media::place(decoder.source_width(), decoder.source_height(), settings_.size, tokenizer.patch());
   decoder_.set_size(placement_.scaled_width, placement_.scaled_height);
   geometry_.patch = tokenizer.patch();
-  geometry_.levels = settings_.levels > 0 ? settings_.levels : tokenizer.levels();
+  geometry_.levels = settings_.levels > 0 ? settings_.levels : 1;
   if (geometry_.levels > tokenizer.levels())
     throw UsageError("--levels " + std::to_string(geometry_.levels) + ": the codebook has " +
                      std::to_string(tokenizer.levels()));

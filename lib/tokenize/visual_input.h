@@ -15,7 +15,7 @@ namespace mm::tokenize {
 
 struct VisualOptions {
   media::SizePolicy size;    // media/resize.h
-  int levels = 0;            // residual levels; 0: all the codebook has
+  int levels = 0;            // residual levels; 0: all the codebook has for images, 1 for video
   double fps = 4;            // video: frames per second to tokenize; 0: every source frame
   double start = 0, duration = 0;  // video: seconds; duration 0: to the end
   int64_t max_frames = 0;    // video: 0: no limit

@@ -36,7 +36,8 @@ meta cropped.mmt '(m["frame"], m["content"])'
 run mm-tokenize --size 0 test.png
 run mm-tokenize --size 99999 test.png
 run mm-tokenize --fit stretch test.png
-# video: fps, start, duration, max-frames; one segment per second, joined again on render
+# video: fps, start, duration, max-frames; one segment per second, joined again on render;
+# one level by default (--levels for more)
 ffmpeg -nostdin -loglevel error -f lavfi -i mandelbrot=size=96x64:rate=10 -t 3 -c:v libx264 -pix_fmt yuv420p clip.mp4
 run mm-tokenize clip.mp4 -o clip.mmt
 meta clip.mmt '(m["part"], m["frames"], m["fps"], m["timestamps"], m["grid"])'
@@ -47,7 +48,9 @@ meta three.mmt '(m["frames"], m["fps"], m["timestamps"])'
 run mm-render clip.mmt -o clip-back.mp4
 sh 'ffprobe -v error -show_entries stream=codec_name,width,height,nb_frames,r_frame_rate -of csv=p=0 clip-back.mp4'
 sh 'ffmpeg -nostdin -loglevel error -i clip.mp4 -vf fps=4 -frames:v 12 ref-%02d.png && ffmpeg -nostdin -loglevel error -i clip-back.mp4 back-%02d.png && ls back-*.png | wc -l'
-above ref-05.png back-05.png 17
+above ref-05.png back-05.png 15  # video defaults to one level
+sh 'mm-tokenize --levels 3 clip.mp4 | mm-render -o clip3.mp4 && ffmpeg -nostdin -loglevel error -i clip3.mp4 three-%02d.png'
+above ref-05.png three-05.png 17
 run mm-render clip.mmt -o clip-back.gif
 sh 'ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 clip-back.gif'
 # several segments: a pattern or a directory; images and a video in one stream

@@ -60,6 +60,7 @@ TEST_CASE("write_until cuts a video into segments by time, for interleaving") {
   options.fps = 4;
   media::VideoDecoder decoder(clip.path, options);
   tokenize::VideoSegmentSettings settings;
+  settings.levels = tokenizer.levels();  // all, where video defaults to one
   tokenize::VideoSegmenter segmenter(decoder, tokenizer, writer, settings);
   CHECK(segmenter.write_until(0.6));   // frames at 0, 0.25, 0.5
   CHECK(segmenter.write_until(0.6));   // nothing new: no segment
