@@ -55,8 +55,8 @@ void VisualRenderer::begin(const stream::SegmentInfo& segment,
   }
   // A later part of the video being written continues it.
   bool continues = decoder->geometry().part > 0 && encoder_ &&
-                   decoder->geometry().content_width == decoder_->geometry().content_width &&
-                   decoder->geometry().content_height == decoder_->geometry().content_height;
+                   decoder->geometry().content_width == video_width_ &&
+                   decoder->geometry().content_height == video_height_;
   decoder_ = std::move(decoder);
   if (continues) return;
   close_video();
@@ -73,6 +73,8 @@ void VisualRenderer::begin(const stream::SegmentInfo& segment,
   }
   video_file_ = std::make_unique<Output>(path, Content::Binary, force_);
   encoder_ = std::make_unique<media::VideoEncoder>(video_file_->temp_path(), format, g.content_width, g.content_height, g.fps);
+  video_width_ = g.content_width;
+  video_height_ = g.content_height;
 }
 
 void VisualRenderer::codes(const std::vector<uint32_t>& codes) {

@@ -53,6 +53,7 @@ class VisualRenderer {
   std::string image_path_, image_format_;
   std::unique_ptr<Output> video_file_;
   std::unique_ptr<media::VideoEncoder> encoder_;
+  int video_width_ = 0, video_height_ = 0;  // of the video being written
   std::unique_ptr<Output> image_file_;
   std::vector<std::unique_ptr<Output>> deferred_;
   std::vector<std::string> written_;
