@@ -25,8 +25,7 @@ at::Device device_from_name(const std::string& name) {
   if (name == "cpu") return at::kCPU;
   if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
     if (!torch::cuda::is_available())
-      throw Error("--device " + name + ": no CUDA device (this libtorch " +
-                  std::string(torch::cuda::device_count() ? "sees none usable" : "has no CUDA or sees no GPU") + ")");
+      throw Error("--device " + name + ": no CUDA device (this libtorch was built without CUDA, or sees no GPU)");
     return at::Device(name);
   }
   throw UsageError("unknown device '" + name + "' (cpu or cuda)");

@@ -64,7 +64,9 @@ SafetensorsHeader SafetensorsHeader::parse(const char* text, size_t size, uint64
   }
   if (!j.is_object()) throw Error("safetensors header is not a JSON object");
   SafetensorsHeader header;
-  for (auto& [name, value] : j.items()) {
+  for (auto item = j.begin(); item != j.end(); ++item) {
+    const std::string& name = item.key();  // not a structured binding: lambdas below capture it
+    const nlohmann::json& value = item.value();
     if (name == "__metadata__") {
       if (!value.is_object()) throw Error("safetensors __metadata__ is not an object");
       for (auto& [key, v] : value.items()) {
