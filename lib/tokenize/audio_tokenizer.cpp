@@ -47,6 +47,24 @@ size_t nearest(const std::vector<float>& book, size_t count, size_t dims, const 
   return best;
 }
 
+// The `kCandidates` nearest (fewer if the codebook is smaller), nearest first.
+constexpr size_t kCandidates = 8;
+void nearest_few(const std::vector<float>& book, size_t count, size_t dims, const float* x, std::vector<size_t>& out) {
+  std::vector<std::pair<float, size_t>> best;
+  for (size_t i = 0; i < count; ++i) {
+    const float* c = book.data() + i * dims;
+    float d = 0;
+    for (size_t j = 0; j < dims; ++j) d += (x[j] - c[j]) * (x[j] - c[j]);
+    if (best.size() < kCandidates || d < best.back().first) {
+      auto at = std::upper_bound(best.begin(), best.end(), std::make_pair(d, i));
+      best.insert(at, {d, i});
+      if (best.size() > kCandidates) best.pop_back();
+    }
+  }
+  out.clear();
+  for (const auto& b : best) out.push_back(b.second);
+}
+
 }  // namespace
 
 struct AudioAnalyzer::State {
@@ -143,7 +161,8 @@ void AudioTokenizer::encode(const float* samples, size_t n, std::vector<uint32_t
   const size_t bands = c.bands();
   std::vector<float> levels;
   analyzer_->analyze(samples, n, levels);
-  std::vector<float> shape(bands);
+  std::vector<float> shape(bands), residual(bands);
+  std::vector<size_t> candidates;
   for (size_t t = 0; t * bands < levels.size(); ++t) {
     const float* level = levels.data() + t * bands;
     float gain = 0;
@@ -154,13 +173,11 @@ void AudioTokenizer::encode(const float* samples, size_t n, std::vector<uint32_t
     const float quantised = c.gain_min_db + float(level_index) * c.gain_step_db;
     // The shape is taken about the quantised gain, so the codebooks absorb its rounding.
     for (size_t b = 0; b < bands; ++b) shape[b] = level[b] - quantised;
-    size_t s = nearest(c.shapes, size_t(c.shape_codes), bands, shape.data());
-    for (size_t b = 0; b < bands; ++b) shape[b] -= c.shapes[s * bands + b];
-    size_t r = nearest(c.residuals, size_t(c.residual_codes), bands, shape.data());
     // The gain is settled last, between the bands' mean and the level that gives the frame's
     // power back: the distance treats every band alike, and a lone loud band (a tone) that
-    // the shapes miss by some dB would otherwise change the loudness by as much.
-    if (level_index > 0) {
+    // the shapes miss by some dB would otherwise change the loudness by as much. Returns the
+    // cost: mean squared band error plus the weighted squared error of the frame's power.
+    auto settle = [&](size_t s, size_t r, long& level_out) {
       double power_in = 0, power_out = 0;
       for (size_t b = 0; b < bands; ++b) {
         const double width = c.band_edges[b + 1] - c.band_edges[b];
@@ -170,7 +187,6 @@ void AudioTokenizer::encode(const float* samples, size_t n, std::vector<uint32_t
       const double power_gain_db = 10.0 * std::log10(power_in / power_out);
       long other = std::clamp<long>(std::lround((power_gain_db - c.gain_min_db) / c.gain_step_db), 1, c.gain_levels - 1);
       double best_cost = std::numeric_limits<double>::infinity();
-      long best = level_index;
       for (long candidate = std::min(level_index, other); candidate <= std::max(level_index, other); ++candidate) {
         const double g = c.gain_min_db + double(candidate) * c.gain_step_db;
         double band_error = 0;
@@ -180,9 +196,27 @@ void AudioTokenizer::encode(const float* samples, size_t n, std::vector<uint32_t
         }
         const double power_error = g - power_gain_db;
         const double cost = band_error / double(bands) + kLoudnessWeight * power_error * power_error;
-        if (cost < best_cost) best_cost = cost, best = candidate;
+        if (cost < best_cost) best_cost = cost, level_out = candidate;
       }
-      level_index = best;
+      return best_cost;
+    };
+    nearest_few(c.shapes, size_t(c.shape_codes), bands, shape.data(), candidates);
+    size_t s = candidates[0], r = 0;
+    if (level_index == 0) {
+      for (size_t b = 0; b < bands; ++b) residual[b] = shape[b] - c.shapes[s * bands + b];
+      r = nearest(c.residuals, size_t(c.residual_codes), bands, residual.data());
+    } else {
+      // The few nearest shapes are each tried with their best correction and gain.
+      double best_cost = std::numeric_limits<double>::infinity();
+      long best_level = level_index;
+      for (size_t candidate : candidates) {
+        for (size_t b = 0; b < bands; ++b) residual[b] = shape[b] - c.shapes[candidate * bands + b];
+        size_t rc = nearest(c.residuals, size_t(c.residual_codes), bands, residual.data());
+        long lv = level_index;
+        double cost = settle(candidate, rc, lv);
+        if (cost < best_cost) best_cost = cost, s = candidate, r = rc, best_level = lv;
+      }
+      level_index = best_level;
     }
     codes.push_back(uint32_t(s));
     codes.push_back(uint32_t(size_t(level_index) * size_t(c.residual_codes) + r));

@@ -105,9 +105,9 @@ TEST_CASE("audio tokenizer: round trips keep loudness and spectral envelope") {
     auto samples = load16k(f.dir + "/sine.wav");
     auto q = round_trip(samples);
     // A known weakness, measured: a lone tone 90 dB above silence is a shape the codebook
-    // (fit on real recordings) does not hold, and comes back about 11 dB quieter.
-    CHECK(q.loudness > -13.0);
-    CHECK(q.loudness < 1.0);
+    // (fit on real recordings) does not hold; the encoder trades the bands' error against
+    // the frame's power and it comes back about 5 dB louder, its energy spread wider.
+    CHECK(std::fabs(q.loudness) < 6.0);
     std::vector<uint32_t> codes;
     std::vector<float> decoded;
     shipped().encode(samples.data(), samples.size(), codes);
