@@ -1,0 +1,351 @@
+// The one file of mm-train that includes torch.
+#include "trainer.h"
+
+#include <ATen/Parallel.h>
+#include <torch/types.h>
+#include <torch/cuda.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
+#include <xxhash.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "error.h"
+#include "model/bundle.h"
+#include "model/llama.h"
+#include "model/safetensors.h"
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace mm::train {
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot read");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw Error(path.string() + ": write failed");
+}
+
+// SplitMix64: the data order is a pure function of the seed and the epoch, the same on
+// every machine, so a checkpoint needs only the step to find its place.
+struct SplitMix {
+  uint64_t state;
+  uint64_t operator()() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
+// Rows of whole examples, packed greedily in a shuffled order, epoch after epoch. An example
+// longer than the context is cut to it (counted: the recipe should leave none).
+class RowOrder {
+ public:
+  RowOrder(const ExampleSet& data, uint32_t context, uint64_t seed) : data_(data), context_(context), seed_(seed) {
+    for (const Example& e : data.examples) truncated_ += e.ids.size() > context ? 1 : 0;
+    build(0);
+  }
+  size_t rows_per_epoch() const { return rows_.size(); }
+  size_t truncated() const { return truncated_; }
+  // The examples of global row `index` (rows of epoch 0, then epoch 1, ...).
+  const std::vector<size_t>& row(uint64_t index) {
+    uint64_t epoch = index / rows_.size();
+    if (epoch != epoch_) build(epoch);
+    return rows_[index % rows_.size()];
+  }
+
+ private:
+  void build(uint64_t epoch) {
+    std::vector<size_t> order(data_.examples.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    SplitMix rng{seed_ * 0x100000001B3ull + epoch + 1};
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    rows_.clear();
+    std::vector<size_t> row;
+    size_t used = 0;
+    for (size_t i : order) {
+      size_t n = std::min<size_t>(data_.examples[i].ids.size(), context_);
+      if (!row.empty() && used + n > context_) rows_.push_back(std::move(row)), row.clear(), used = 0;
+      row.push_back(i);
+      used += n;
+    }
+    if (!row.empty()) rows_.push_back(std::move(row));
+    epoch_ = epoch;
+  }
+  const ExampleSet& data_;
+  uint32_t context_;
+  uint64_t seed_;
+  uint64_t epoch_ = 0;
+  size_t truncated_ = 0;
+  std::vector<std::vector<size_t>> rows_;
+};
+
+double learning_rate(const TrainOptions& o, uint64_t step) {  // step: 0-based
+  if (o.warmup > 0 && step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
+  uint64_t decay = o.steps > o.warmup ? o.steps - o.warmup : 1;
+  double progress = std::min(1.0, double(step - std::min(step, o.warmup)) / double(decay));
+  return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1.0 + std::cos(M_PI * progress));
+}
+
+// The bundle `dir` as the run has it now: the starting bundle's config (weights in one
+// file), its tokenizer files, and the weights.
+void write_bundle(const model::Llama& model, const std::string& source_dir, const fs::path& dir,
+                  const std::string& dtype) {
+  fs::create_directories(dir);
+  ojson config = ojson::parse(slurp(fs::path(source_dir) / "config.json"));
+  config["weights"] = "model.safetensors";
+  if (config.contains("tokenizers"))
+    for (auto& [modality, entry] : config["tokenizers"].items()) {
+      if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string()) continue;
+      fs::path from = fs::path(source_dir) / entry["file"].get<std::string>(), to = dir / entry["file"].get<std::string>();
+      std::error_code ec;
+      if (!fs::exists(from, ec)) throw Error(from.string() + ": the bundle's " + modality + " tokenizer is missing");
+      if (fs::exists(to, ec) && fs::equivalent(from, to, ec)) continue;
+      fs::create_directories(to.parent_path());
+      fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+    }
+  model::WeightType type = model::weight_type_from_name(dtype);
+  auto expected = model::expected_tensors(model.config());
+  auto params = model.named_parameters();
+  std::vector<std::vector<uint8_t>> bytes(expected.size());
+  std::vector<model::TensorToWrite> tensors;
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const at::Tensor* p = params.find(expected[i].name);
+    if (!p) throw Error("internal: the model has no parameter " + expected[i].name);
+    at::Tensor t = p->detach().to(at::kCPU, at::kFloat).contiguous();
+    const float* f = t.data_ptr<float>();
+    const size_t n = size_t(t.numel());
+    if (type == model::WeightType::F32) {
+      bytes[i].resize(n * 4);
+      std::memcpy(bytes[i].data(), f, n * 4);
+    } else {
+      bytes[i].resize(n * 2);
+      for (size_t k = 0; k < n; ++k) {
+        uint16_t h = type == model::WeightType::F16 ? model::float_to_half(f[k]) : model::float_to_bfloat16(f[k]);
+        bytes[i][2 * k] = uint8_t(h), bytes[i][2 * k + 1] = uint8_t(h >> 8);
+      }
+    }
+    XXH3_64bits_update(state, bytes[i].data(), bytes[i].size());
+    tensors.push_back({expected[i].name, type, expected[i].shape, bytes[i].data()});
+  }
+  char sum[17];
+  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(XXH3_64bits_digest(state)));
+  XXH3_freeState(state);
+  model::write_safetensors((dir / "model.safetensors").string(), tensors, {{"format", "pt"}, {"mm.xxh3", sum}});
+  write_text(dir / "config.json", config.dump(2) + "\n");
+}
+
+ojson run_settings(const TrainOptions& o, const ExampleSet& data) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(data.hash));
+  return ojson{{"seed", o.seed}, {"softmax", o.seen_softmax ? "seen" : "full"},       {"batch", o.batch},   {"context", o.context},
+               {"steps", o.steps},     {"lr", o.lr},         {"min_lr", o.min_lr},
+               {"warmup", o.warmup},   {"weight_decay", o.weight_decay},
+               {"betas", {o.beta1, o.beta2}}, {"epsilon", o.epsilon}, {"clip", o.clip},
+               {"examples", data.examples.size()}, {"data", hash}};
+}
+
+}  // namespace
+
+TrainResult train(const ExampleSet& data, const TrainOptions& options, const StepCallback& on_step) {
+  if (options.batch == 0 || options.context < 2 || options.steps == 0) throw UsageError("batch, context and steps must be positive");
+  if (options.threads > 0) at::set_num_threads(options.threads);
+  at::Device device(at::kCPU);
+  if (options.device == "cuda") {
+    if (!torch::cuda::is_available()) throw Error("--device cuda: this libtorch has no CUDA device");
+    device = at::Device(at::kCUDA);
+  } else if (options.device != "cpu") {
+    throw UsageError("--device must be cpu or cuda");
+  }
+  const ojson settings = run_settings(options, data);
+
+  // Weights: the checkpoint's when resuming, else the starting bundle's; owned copies,
+  // never views of the mapped file, since the optimizer writes them in place.
+  const std::string weights_dir = options.resume.empty() ? options.bundle : options.resume;
+  model::BundleConfig bundle = model::BundleConfig::load(weights_dir);
+  model::Llama model(bundle.backbone, false);
+  {
+    model::WeightSet weights(bundle);
+    model.load(weights, at::kFloat, device);
+    torch::NoGradGuard no_grad;
+    for (auto& p : model.parameters()) p.set_data(p.detach().clone());
+  }
+  TrainResult result;
+  for (const auto& p : model.parameters()) result.parameters += uint64_t(p.numel());
+
+  // AdamW; weight decay on matrices (embeddings included), never on norms.
+  std::vector<at::Tensor> decayed, plain;
+  for (auto& item : model.named_parameters()) (item.value().dim() >= 2 ? decayed : plain).push_back(item.value());
+  torch::optim::AdamWOptions defaults(options.lr);
+  defaults.betas({options.beta1, options.beta2}).eps(options.epsilon).weight_decay(options.weight_decay);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(defaults));
+  auto undecayed = defaults;
+  undecayed.weight_decay(0.0);
+  groups.emplace_back(plain, std::make_unique<torch::optim::AdamWOptions>(undecayed));
+  torch::optim::AdamW optimizer(groups, defaults);
+
+  uint64_t start = 0;
+  if (!options.resume.empty()) {
+    const fs::path dir(options.resume);
+    ojson state = ojson::parse(slurp(dir / "train-state.json"));
+    ojson saved = state["settings"];
+    for (const char* key : {"seed", "softmax", "batch", "context", "data", "steps", "lr", "min_lr", "warmup", "weight_decay", "clip"})
+      if (saved[key] != settings[key])
+        throw Error(options.resume + ": the checkpoint was made with " + key + " " + saved[key].dump() + ", this run has " +
+                    settings[key].dump() + " (resuming exactly needs the same data and settings)");
+    start = state["step"].get<uint64_t>();
+    torch::load(optimizer, (dir / "optimizer.pt").string());
+    result.curve = read_loss_csv((dir / "loss.csv").string());
+    if (result.curve.size() > start) result.curve.resize(start);
+  }
+  if (start >= options.steps) throw Error("the checkpoint is at step " + std::to_string(start) + ", --steps is " + std::to_string(options.steps));
+
+  const fs::path out(options.output);
+  auto checkpoint = [&](uint64_t step) {
+    fs::path fresh = out / "checkpoint.new", old = out / "checkpoint.old", dir = out / "checkpoint";
+    fs::remove_all(fresh);
+    write_bundle(model, options.bundle, fresh, "f32");
+    torch::save(optimizer, (fresh / "optimizer.pt").string());
+    write_loss_csv((fresh / "loss.csv").string(), result.curve);
+    write_text(fresh / "train-state.json", ojson{{"step", step}, {"settings", settings}}.dump(2) + "\n");
+    fs::remove_all(old);
+    if (fs::exists(dir)) fs::rename(dir, old);
+    fs::rename(fresh, dir);
+    fs::remove_all(old);
+  };
+
+  // The ids the softmax runs over, and each vocabulary id's place among them.
+  const int64_t vocab = int64_t(bundle.backbone.vocab_size);
+  at::Tensor softmax_ids, place;
+  if (options.seen_softmax) {
+    std::vector<uint8_t> seen(size_t(vocab), 0);
+    for (const Example& e : data.examples)
+      for (uint32_t id : e.ids) seen[id] = 1;
+    std::vector<int64_t> ids, where(size_t(vocab), -100);
+    for (int64_t id = 0; id < vocab; ++id)
+      if (seen[size_t(id)]) where[size_t(id)] = int64_t(ids.size()), ids.push_back(id);
+    softmax_ids = at::tensor(ids, at::kLong).to(device);
+    place = at::tensor(where, at::kLong);
+    result.softmax_ids = ids.size();
+  } else {
+    result.softmax_ids = size_t(vocab);
+  }
+  const at::Tensor& head = model.lm_head ? model.lm_head->weight : model.model->embed_tokens->weight;
+
+  RowOrder order(data, options.context, options.seed);
+  result.rows_per_epoch = order.rows_per_epoch();
+  result.truncated = order.truncated();
+  result.first_step = start + 1;
+  const uint32_t pad = data.examples[0].ids[0];  // <|bos|>; never scored
+  auto run_start = std::chrono::steady_clock::now();
+  uint64_t step = start;
+  for (; step < options.steps; ++step) {
+    auto step_start = std::chrono::steady_clock::now();
+    // The batch: rows of whole examples, padded to the longest row.
+    std::vector<std::vector<uint32_t>> rows(options.batch);
+    std::vector<std::vector<uint8_t>> flags(options.batch);
+    size_t longest = 0;
+    LossPoint point;
+    point.step = step + 1;
+    for (uint32_t r = 0; r < options.batch; ++r) {
+      for (size_t e : order.row(step * options.batch + r)) {
+        const Example& ex = data.examples[e];
+        size_t n = std::min<size_t>(ex.ids.size(), options.context);
+        rows[r].insert(rows[r].end(), ex.ids.begin(), ex.ids.begin() + long(n));
+        flags[r].insert(flags[r].end(), ex.scored.begin(), ex.scored.begin() + long(n));
+      }
+      longest = std::max(longest, rows[r].size());
+      point.ids += rows[r].size();
+    }
+    at::Tensor ids = at::full({long(options.batch), long(longest)}, long(pad), at::kLong);
+    at::Tensor targets = at::full({long(options.batch), long(longest)}, -100L, at::kLong);
+    auto ia = ids.accessor<int64_t, 2>();
+    auto ta = targets.accessor<int64_t, 2>();
+    for (uint32_t r = 0; r < options.batch; ++r)
+      for (size_t t = 0; t < rows[r].size(); ++t) {
+        ia[r][long(t)] = rows[r][t];
+        if (t + 1 < rows[r].size() && flags[r][t + 1]) ta[r][long(t)] = rows[r][t + 1], ++point.scored;
+      }
+    const double lr = learning_rate(options, step);
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+    // The head only where the loss looks: most positions are prompts.
+    at::Tensor flat_targets = targets.view({-1});
+    at::Tensor where = flat_targets.ne(-100).nonzero().view({-1});
+    at::Tensor hidden = model.hidden(ids.to(device));
+    at::Tensor selected = hidden.reshape({-1, hidden.size(-1)}).index_select(0, where.to(device));
+    at::Tensor wanted = flat_targets.index_select(0, where);
+    at::Tensor logits;
+    if (options.seen_softmax) {
+      logits = at::linear(selected, head.index_select(0, softmax_ids)).to(at::kFloat);
+      wanted = place.index_select(0, wanted);
+    } else {
+      logits = model.logits(selected).to(at::kFloat);
+    }
+    at::Tensor loss = at::cross_entropy_loss(logits, wanted.to(device));
+    optimizer.zero_grad();
+    loss.backward();
+    point.grad_norm = options.clip > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), options.clip)
+                                       : torch::nn::utils::clip_grad_norm_(model.parameters(), INFINITY);
+    optimizer.step();
+    point.loss = loss.item<double>();
+    point.lr = lr;
+    point.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+    if (!std::isfinite(point.loss)) throw Error("step " + std::to_string(step + 1) + ": the loss is not finite (lower --lr?)");
+    result.curve.push_back(point);
+    result.ids += point.ids;
+    result.scored += point.scored;
+    if (on_step) on_step(point, options.steps);
+    const uint64_t done = step + 1;
+    if (options.checkpoint_every > 0 && done % options.checkpoint_every == 0 && done < options.steps) {
+      checkpoint(done);
+      write_loss_csv((out / "loss.csv").string(), result.curve);
+      write_loss_png((out / "loss.png").string(), result.curve);
+    }
+    if (options.stop_after > 0 && done >= options.stop_after) {
+      ++step;
+      break;
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  result.last_step = step;
+  checkpoint(step);
+  write_bundle(model, options.bundle, out, options.dtype);
+  write_loss_csv((out / "loss.csv").string(), result.curve);
+  write_loss_png((out / "loss.png").string(), result.curve);
+  ojson summary = settings;
+  summary["parameters"] = result.parameters;
+  summary["trained_steps"] = step;
+  summary["rows_per_epoch"] = result.rows_per_epoch;
+  summary["truncated_examples"] = result.truncated;
+  summary["device"] = options.device;
+  summary["softmax"] = options.seen_softmax ? "seen" : "full";
+  summary["softmax_ids"] = result.softmax_ids;
+  write_text(out / "training.json", summary.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace mm::train

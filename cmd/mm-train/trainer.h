@@ -1,0 +1,57 @@
+// Training a bundle's backbone on examples with libtorch: batches of whole examples packed
+// into rows of a fixed context length, next-id prediction scored where the examples say,
+// AdamW with linear warm-up and cosine decay, gradient clipping, checkpoints that resume
+// exactly. This header is torch-free; trainer.cpp is the only file here that includes torch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "examples.h"
+#include "loss_curve.h"
+
+namespace mm::train {
+
+struct TrainOptions {
+  std::string bundle;  // the starting bundle: config, layout, tokenizers and initial weights
+  std::string output;  // the finished bundle's directory
+  std::string resume;  // a checkpoint directory to continue from ("": start at step 0)
+  uint64_t steps = 1000;
+  uint32_t batch = 8;      // rows per step
+  uint32_t context = 256;  // ids per row
+  double lr = 3e-3, min_lr = 3e-4;
+  uint64_t warmup = 100;
+  double weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, epsilon = 1e-8;
+  double clip = 1.0;                 // the gradients' global norm is clipped to this (0: off)
+  uint64_t checkpoint_every = 0;     // also write a checkpoint every N steps (0: at the end only)
+  uint64_t stop_after = 0;           // stop after this step (0: run to `steps`), as if interrupted
+  // The loss's softmax over every id of the vocabulary, or only over the ids the training
+  // examples hold (far cheaper when a world uses a few hundred of 40000 ids; ids never seen
+  // are never pushed down, so sample from such a model with a small top-k or greedily).
+  bool seen_softmax = false;
+  std::string dtype = "f32";         // of the weights written
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  int threads = 0;
+};
+
+struct TrainResult {
+  std::vector<LossPoint> curve;
+  uint64_t parameters = 0, first_step = 0, last_step = 0;
+  size_t rows_per_epoch = 0, truncated = 0;
+  size_t softmax_ids = 0;  // the ids the loss's softmax ran over
+  double seconds = 0;  // wall time of this run's steps
+  uint64_t ids = 0, scored = 0;  // processed by this run's steps
+};
+
+// Called after every step with its point (for progress and logs).
+using StepCallback = std::function<void(const LossPoint&, uint64_t steps)>;
+
+// Trains and writes `options.output`: a bundle (config.json, weights, the tokenizer files),
+// loss.csv, loss.png, training.json, and checkpoint/ (the same bundle plus the optimizer
+// state and the data position). Throws mm::Error.
+TrainResult train(const ExampleSet& data, const TrainOptions& options, const StepCallback& on_step);
+
+}  // namespace mm::train

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Reproduces the shipped default bundle (models/default) from scratch: mm-world writes the
+# training scenes, scripts/world-corpus.py packs every task into one conversation stream,
+# mm-bundle init draws the starting weights, mm-train trains them. Every seed and size is
+# below; on this project's 2-core machine (shared) the run takes about an hour and a half.
+#
+#   scripts/train-default.sh [BINDIR]           # train into $WORK/train (default /tmp/mm-train-default)
+#   INSTALL=1 scripts/train-default.sh [BINDIR] # then copy the result into models/default
+#   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its checkpoint/)
+#
+# Numbers a faster machine would change: SCENES, STEPS, BATCH (and --device cuda).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "${1:-$here/build/bin}" && pwd)
+work=${WORK:-/tmp/mm-train-default}
+
+world_seed=1      # training scenes: seed 1 (seed 0, indices below 10000, is held out for evaluation)
+scenes=${SCENES:-4000}
+image_size=64     # pixels; IMG's tokenizer at --levels 1 gives 8x8 codes per image or frame
+levels=1
+video_fps=1       # two frames a second apart: enough to see which way a shape moves
+video_frames=2
+tasks=caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion
+init_seed=7
+train_seed=11
+steps=${STEPS:-1500}
+batch=${BATCH:-8}
+context=320
+threads=${THREADS:-1}   # one thread: on a machine shared with other work, two spin-wait on each other
+
+install_bundle() {
+  local from=$1 to=$here/models/default
+  "$bin/mm-bundle" verify "$from"
+  cp "$from/model.safetensors" "$to/model.safetensors.tmp" && mv "$to/model.safetensors.tmp" "$to/model.safetensors"
+  # Adds the trained bundle's backbone, layout and weights to the default config, keeping
+  # its other entries (the tokenizers) as they are; generation defaults for this model.
+  python3 - "$from/config.json" "$to/config.json" <<'PY'
+import json, sys
+trained = json.load(open(sys.argv[1]))
+path = sys.argv[2]
+config = json.load(open(path))
+for key in ("backbone", "layout"):
+    config[key] = trained[key]
+config["weights"] = "model.safetensors"
+config["generation"] = {
+    "text": {"temperature": 0, "max_tokens": 32},
+    "code": {"temperature": 0, "max_tokens": 48},
+    "image": {"grid": [8, 8], "top_k": 20, "cfg": 1},
+    "video": {"grid": [8, 8], "frames": 2, "fps": 1, "top_k": 20, "cfg": 1},
+}
+with open(path + ".tmp", "w") as f:
+    json.dump(config, f, indent=2)
+    f.write("\n")
+import os
+os.replace(path + ".tmp", path)
+PY
+  "$bin/mm-bundle" verify "$to"
+  for f in loss.csv loss.png training.json; do [ -f "$from/$f" ] && cp "$from/$f" "$to/training-$f"; done
+  echo "installed $from into $to"
+}
+
+if [ -n "${FROM:-}" ]; then
+  install_bundle "$FROM"
+  exit 0
+fi
+
+mkdir -p "$work"
+if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
+  echo "world: $scenes scenes of seed $world_seed" >&2
+  rm -rf "$work/world"
+  "$bin/mm-world" --split train --seed $world_seed --count "$scenes" --size $image_size --tasks $tasks -q "$work/world"
+  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$here/models/default" --size $image_size \
+    --levels $levels --fps $video_fps --max-frames $video_frames --tasks $tasks "$work/world/manifest.jsonl" \
+    "$work/corpus.mmt.tmp"
+  mv "$work/corpus.mmt.tmp" "$work/corpus.mmt"
+fi
+
+# The model: a small Llama (GQA, SwiGLU, tied head) over the default tokenizers' vocabulary.
+mkdir -p "$work/config"
+cp "$here"/models/default/{text-bpe.json,image-vq.bin,audio-env.bin} "$work/config/"
+cat > "$work/config/config.json" <<'JSON'
+{"name": "mm-default",
+ "backbone": {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "intermediate_size": 384, "max_position_embeddings": 512, "rope_theta": 10000, "tie_word_embeddings": true},
+ "tokenizers": {
+    "text": {"type": "bpe", "file": "text-bpe.json"},
+    "code": {"type": "bpe", "file": "text-bpe.json"},
+    "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+    "video": {"type": "vq", "file": "image-vq.bin"},
+    "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+JSON
+rm -rf "$work/start"
+"$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed "$work/start"
+
+resume=()
+[ -f "$work/train/checkpoint/train-state.json" ] && resume=(--resume "$work/train/checkpoint")
+"$bin/mm-train" --bundle "$work/start" --example member -o "$work/train" "${resume[@]}" \
+  --steps "$steps" --batch "$batch" --context $context --lr 3e-3 --min-lr 3e-4 --warmup 20 \
+  --weight-decay 0.1 --clip 1.0 --checkpoint-every 10 --seed $train_seed --threads "$threads" \
+  -v --log-every 5 "$work/corpus.mmt"
+[ -n "${INSTALL:-}" ] && install_bundle "$work/train"
+exit 0

@@ -1,0 +1,63 @@
+# mm-train: a tiny run lowers the loss, resumes exactly, writes a bundle that verifies, and
+# refuses bad input clearly. A micro backbone (1M parameters, mostly the text embeddings)
+# on twelve two-turn conversations; one thread, so that every run is bit-for-bit the same.
+cp "$TESTS/../../models/default/text-bpe.json" .
+cat > micro.json <<'JSON'
+{"name": "micro", "backbone": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+ "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 128, "tie_word_embeddings": true},
+ "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}}}
+JSON
+mm-bundle init -q --config micro.json --seed 1 start
+# Each conversation is one member (a user question, the assistant's answer) of one stream,
+# and also a file of its own whose turns are members written one after the other.
+mkdir conversations
+for colour in red green blue yellow; do
+  for shape in circle square triangle; do
+    mm-tokenize -f --role user --text "what colour is the $shape" -o u.mmt
+    mm-tokenize -f --role assistant --text "the $shape is $colour" -o a.mmt
+    cat u.mmt a.mmt > conversations/$colour-$shape.mmt
+    { mm-inspect --dump u.mmt | sed '$d'; mm-inspect --dump a.mmt | sed 1d; } >> packed.txt
+  done
+done
+mm-inspect --pack packed.txt -o packed.mmt
+train='mm-train --bundle start --steps 40 --batch 4 --context 64 --lr 1e-2 --min-lr 1e-3 --warmup 5 --seed 3 --threads 1'
+sh "$train --example member -q -o run packed.mmt && ls run run/checkpoint"
+# The loss must fall clearly: the mean of the last 5 steps below half of the first 5 (a
+# broken optimizer, or one stepping the wrong way, stays near ln(32018) = 10.4).
+sh "python3 -c \"
+import csv
+rows = list(csv.DictReader(open('run/loss.csv')))
+loss = [float(r['loss']) for r in rows]
+first, last = sum(loss[:5]) / 5, sum(loss[-5:]) / 5
+print(len(rows), 'steps; first loss above 9:', first > 9, '; fell below half:', last < first / 2, '; scored per step:', rows[0]['scored'])\""
+sh 'file run/loss.png | sed "s/,[^,]*interlace.*//"'
+run mm-bundle verify run
+sh 'python3 -c "import json; j = json.load(open(\"run/training.json\")); print(j[\"trained_steps\"], j[\"examples\"], j[\"parameters\"], j[\"softmax\"])"'
+# the same conversations as files give the same examples
+sh "$train --json -o byfile conversations | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j[\"examples\"], j[\"ids\"], j[\"scored\"])'"
+sh "$train --json --example member -o again packed.mmt | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j[\"examples\"], j[\"ids\"], j[\"scored\"])'"
+sh 'cmp run/model.safetensors again/model.safetensors && echo deterministic'
+# --scored all scores the questions too
+sh "$train --json --scored all --example member -o all packed.mmt | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"scored\"])'"
+# interrupted at step 17, resumed from the checkpoint: the same weights and curve as straight through
+sh "$train --example member -q -o half --stop-after 17 packed.mmt && python3 -c 'import json; print(json.load(open(\"half/checkpoint/train-state.json\"))[\"step\"])'"
+sh "$train --example member -q -o half --resume half/checkpoint packed.mmt"
+sh 'cmp half/model.safetensors run/model.safetensors && echo same weights'
+sh 'diff <(cut -d, -f1-6 half/loss.csv) <(cut -d, -f1-6 run/loss.csv) && echo same curve'
+# a resume with other settings is refused
+sh "$train --example member -q -o half --resume half/checkpoint --clip 0.5 packed.mmt"
+# a --softmax seen run trains on the ids the streams hold
+sh "$train --json --softmax seen --example member -o seen packed.mmt | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"softmax_ids\"])'"
+
+# errors
+mkdir empty
+run mm-train --bundle start -o out empty
+run mm-train --bundle start -o out
+run mm-train -o out packed.mmt
+sh 'printf "%s\n" "stream 1.0 level=3" "segment {\"modality\":\"text\",\"role\":\"user\",\"tokenizer\":\"bytes\",\"vocab_size\":256}" "tokens 104 105" "segment-end" "end" | mm-inspect --pack -o bytes.mmt'
+sh 'mm-train --bundle start -o out bytes.mmt 2>&1 | sed "s/bpe-[0-9a-f]*/BPE/"'
+sh 'mm-tokenize --role user --text "no answer here" -o question.mmt; mm-train --bundle start -o out question.mmt'
+touch file
+run mm-train --bundle start -o file/out packed.mmt
+run mm-train --bundle start -o out --steps 0 packed.mmt
+run mm-train --bundle nowhere -o out packed.mmt
