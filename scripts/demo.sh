@@ -57,6 +57,32 @@ for f in /usr/share/common-licenses/GPL-3 /usr/include/stdio.h; do
   mm-render "$out/$(basename "$f").mmt" | cmp - "$f" && echo "$f: $(wc -c <"$f") bytes -> $(mm-inspect --json "$out/$(basename "$f").mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> identical"
 done
 
+step "generation on a tiny bundle with random weights (mm-bundle init): the grammar holds, the content is noise"
+models=$(dirname "$0")/../models/default
+mkdir -p "$out/tiny-src"
+cp "$models"/text-bpe.json "$models"/image-vq.bin "$models"/audio-env.bin "$out/tiny-src/"
+cat > "$out/tiny-src/config.json" <<'JSON'
+{"name": "demo-tiny", "backbone": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "intermediate_size": 128, "max_position_embeddings": 16384},
+ "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}, "code": {"type": "bpe", "file": "text-bpe.json"},
+  "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "video": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+  "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+JSON
+rm -rf "$out/tiny"
+mm-bundle init -q --seed 1 --config "$out/tiny-src/config.json" "$out/tiny"
+mm-tokenize --role user --text "a red circle above a blue square" \
+  | mm-generate --bundle "$out/tiny" --image 48x16 --seed 7 -f -o "$out/generated.mmt"
+mm-inspect "$out/generated.mmt"
+mm-render --bundle "$out/tiny" --segment 1 -f -o "$out/generated.png" "$out/generated.mmt" && ls -l "$out/generated.png"
+
+step "a conversation: the second turn starts from the first turn's KV state"
+mm-describe --bundle "$out/tiny" "$out/GPL-3.mmt" -p "What is this?" --max-tokens 12 --seed 1 \
+  --save-state "$out/turn1.state" --conversation "$out/turn1.mmt" -f >/dev/null
+mm-describe --bundle "$out/tiny" "$out/turn1.mmt" -p "Who may copy it?" --max-tokens 12 --seed 1 --json \
+  --state "$out/turn1.state" \
+  | python3 -c 'import json, sys; t = json.load(sys.stdin)["tokens"]; print("turn 2: %d ids in the conversation, %d from the state, %d prefilled, %d answered" % (t["prompt"], t["cached"], t["prefilled"], t["answer"]))'
+
 step "done: files are in $out"
 ls -l "$out"
 

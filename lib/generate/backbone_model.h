@@ -19,6 +19,7 @@ class BackboneModel : public LogitsModel {
       : backbone_(backbone), state_path_(std::move(state_path)) {}
 
   size_t vocab_size() const override { return backbone_.vocab_size(); }
+  size_t max_positions() const override { return backbone_.config().max_positions; }
   void reset(size_t rows, size_t capacity) override { backbone_.reset(rows, capacity); }
   std::vector<uint32_t> restore(size_t row) override {
     if (state_path_.empty()) return {};

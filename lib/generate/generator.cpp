@@ -31,7 +31,12 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   stats_ = GenerationStats{};
   stats_.prompt_ids = request.prompt.size();
   const size_t longest = std::max(request.prompt.size(), guided ? request.unconditional.size() : 0);
-  model_.reset(rows, longest + constraint.max_ids() + 1);
+  const size_t capacity = longest + constraint.max_ids() + 1;
+  if (capacity > model_.max_positions())
+    throw Error("the input's sequence (" + std::to_string(longest) + " ids) and the new segment (up to " +
+                std::to_string(constraint.max_ids()) + ") need more than the model's " +
+                std::to_string(model_.max_positions()) + " positions");
+  model_.reset(rows, capacity);
 
   // A restored state must hold a prefix of the prompt: then only the rest is prefilled.
   std::vector<uint32_t> cached;

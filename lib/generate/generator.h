@@ -19,6 +19,7 @@ class LogitsModel {
  public:
   virtual ~LogitsModel() = default;
   virtual size_t vocab_size() const = 0;
+  virtual size_t max_positions() const { return SIZE_MAX; }  // the longest row it can hold
   // Drops every row and starts `rows` empty ones with room for `capacity` ids each.
   virtual void reset(size_t rows, size_t capacity) = 0;
   // The ids row `row` already holds after reset() (a saved KV state); none by default.

@@ -115,3 +115,17 @@ TEST_CASE("generator: guidance runs the unconditional rows in the same batch and
   CHECK(guided.row(2) == twin);
   CHECK(g.stats().prefilled_ids == r.prompt.size() + 1 + r.unconditional.size() + 1);
 }
+
+TEST_CASE("generator: a prompt and segment longer than the model's positions are refused before any work") {
+  Layout l = small_layout();
+  struct Short : FakeModel {
+    using FakeModel::FakeModel;
+    size_t max_positions() const override { return 20; }
+  } model(l.vocab_size());
+  Generator g(model, l);
+  Request r;
+  r.prompt = prompt_of(l);
+  CHECK_THROWS_WITH_AS(g.run(r, Constraint::visual(l, "image", Shape{4, 4, 1}), [](size_t, uint32_t) {}),
+                       doctest::Contains("need more than the model's 20 positions"), mm::Error);
+  CHECK(model.resets == 0);
+}
