@@ -43,8 +43,8 @@ install: build
 # directory (add them to tests/fuzz/corpus/ once fixed, so ctest replays them).
 fuzz: setup
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DMM_FUZZ=ON
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target mm-fuzz-reader mm-fuzz-pack mm-fuzz-tokenizer mm-fuzz-layout mm-fuzz-drawing mm-fuzz-safetensors mm-fuzz-bundle_config mm-fuzz-codebook mm-fuzz-visual_metadata mm-fuzz-audio
-	for t in reader pack tokenizer layout drawing safetensors bundle_config codebook visual_metadata audio; do \
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target mm-fuzz-reader mm-fuzz-pack mm-fuzz-tokenizer mm-fuzz-layout mm-fuzz-drawing mm-fuzz-safetensors mm-fuzz-bundle_config mm-fuzz-codebook mm-fuzz-visual_metadata mm-fuzz-audio mm-fuzz-world_text
+	for t in reader pack tokenizer layout drawing safetensors bundle_config codebook visual_metadata audio world_text; do \
 	  mkdir -p $(BUILD)-fuzz/corpus/$$t; \
 	  $(BUILD)-fuzz/bin/mm-fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
 	    $(BUILD)-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \

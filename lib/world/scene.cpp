@@ -127,8 +127,12 @@ Scene scene_from_json(const std::string& text) {
   try {
     auto j = nlohmann::json::parse(text);
     Scene scene;
+    for (const char* key : {"seed", "index"})
+      if (j.contains(key) && !j[key].is_number_unsigned())
+        throw Error(std::string("scene: ") + key + " must be an unsigned integer");
     scene.seed = j.value("seed", uint64_t(0));
     scene.index = j.value("index", uint64_t(0));
+    if (j.at("objects").size() > 64) throw Error("scene: more than 64 objects");
     for (const auto& item : j.at("objects")) {
       Object o;
       auto word = [&](const char* key) { return item.at(key).get<std::string>(); };
@@ -136,8 +140,12 @@ Scene scene_from_json(const std::string& text) {
       if (auto v = shape_named(word("shape"))) o.shape = *v; else throw bad("shape");
       if (auto v = colour_named(word("colour"))) o.colour = *v; else throw bad("colour");
       if (auto v = size_named(word("size"))) o.size = *v; else throw bad("size");
-      o.x = item.at("x").get<int>();
-      o.y = item.at("y").get<int>();
+      for (const char* axis : {"x", "y"}) {
+        const auto& v = item.at(axis);
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= kWorldSize)
+          throw Error(std::string("scene: ") + axis + " must be an integer from 0 to " + std::to_string(kWorldSize - 1));
+        (axis[0] == 'x' ? o.x : o.y) = int(v.get<int64_t>());
+      }
       if (item.contains("motion")) {
         if (auto v = direction_named(word("motion"))) o.motion = *v; else throw bad("motion");
         if (auto v = speed_named(word("speed"))) o.speed = *v; else throw bad("speed");
