@@ -69,6 +69,7 @@ int main(int argc, char** argv) try {
   for (auto& id : ids) id = uint32_t((x = x * 6364136223846793005ull + 1442695040888963407ull) >> 33) % c.vocab_size;
   std::vector<float> logits(batch * c.vocab_size);
 
+  const uint64_t peak_after_load = peak_rss_bytes();
   // Warm-up: the first forward pays for lazy initialisation inside libtorch.
   backbone.reset(1, capacity);
   backbone.prefill(0, ids.data(), 16, logits.data());
@@ -103,10 +104,11 @@ int main(int argc, char** argv) try {
   std::printf(
       "{\"parameters\": %llu, \"dtype\": \"%s\", \"threads\": %d, \"prompt\": %zu, \"steps\": %zu, \"prefill_tps\": %.1f, "
       "\"decode1_tps\": %.1f, \"decode8_tps\": %.1f, \"peak_rss\": %llu, \"rss_before_load\": %llu, "
-      "\"weight_bytes\": %llu, \"kv_bytes\": %llu}\n",
+      "\"peak_rss_after_load\": %llu, \"weight_bytes\": %llu, \"kv_bytes\": %llu}\n",
       static_cast<unsigned long long>(c.parameter_count()), options.dtype.c_str(), threads, prompt, steps, double(prompt) / prefill_s,
       double(steps) / decode1_s, double(steps * batch) / decode8_s, static_cast<unsigned long long>(peak_rss_bytes()),
-      static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(weight_bytes),
+      static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(peak_after_load),
+      static_cast<unsigned long long>(weight_bytes),
       static_cast<unsigned long long>(kv_bytes));
   return 0;
 } catch (const std::exception& e) {
