@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
+    tokenize::check_fit_options(options);
     options.seed = opt.seed;
     options.threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<media::SizePolicy> policies;

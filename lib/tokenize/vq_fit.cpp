@@ -41,6 +41,10 @@ void assign(const NearestSearch& search, const float* vectors, size_t n, uint32_
 }  // namespace
 
 void append_patch_vectors(const media::Image& image, int patch, int chroma_block, std::vector<float>& vectors) {
+  VqFitOptions o;
+  o.patch = patch;
+  o.chroma_block = chroma_block;
+  check_fit_options(o);
   int dims = Codebook::dims_for(patch, chroma_block);
   for (int y = 0; y + patch <= image.height; y += patch)
     for (int x = 0; x + patch <= image.width; x += patch) {
@@ -50,13 +54,17 @@ void append_patch_vectors(const media::Image& image, int patch, int chroma_block
     }
 }
 
-Codebook fit_codebook(std::vector<float>& vectors, const VqFitOptions& o,
-                      const std::function<void(const std::string&)>& report) {
+void check_fit_options(const VqFitOptions& o) {
   if (o.patch != 4 && o.patch != 8 && o.patch != 16) throw UsageError("--patch must be 4, 8 or 16");
   if ((o.chroma_block != 1 && o.chroma_block != 2 && o.chroma_block != 4) || o.chroma_block > o.patch)
     throw UsageError("--chroma-block must be 1, 2 or 4, at most the patch");
   if (o.levels < 1 || o.levels > 8) throw UsageError("--levels must be 1 to 8");
   if (o.codes < 2 || o.codes > 65536) throw UsageError("--codes must be 2 to 65536");
+}
+
+Codebook fit_codebook(std::vector<float>& vectors, const VqFitOptions& o,
+                      const std::function<void(const std::string&)>& report) {
+  check_fit_options(o);
   Codebook book;
   book.patch = o.patch;
   book.chroma_block = o.chroma_block;

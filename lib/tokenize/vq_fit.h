@@ -24,6 +24,10 @@ struct VqFitOptions {
   int threads = 1;
 };
 
+// Throws mm::UsageError for a patch, chroma block, level count or code count the codebook
+// format does not allow; before any patch is cut with them.
+void check_fit_options(const VqFitOptions& options);
+
 // Appends the vectors of every whole patch of `image` (tokenize/vq_codebook.h's space).
 void append_patch_vectors(const media::Image& image, int patch, int chroma_block, std::vector<float>& vectors);
 

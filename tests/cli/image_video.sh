@@ -22,6 +22,9 @@ sh 'mm-tokenize home.jpg | mm-render -o home-back.jpg && ffprobe -v error -show_
 sh 'ffmpeg -nostdin -loglevel error -i home.jpg -vf scale=256:192:flags=area home-256.png'
 above home-256.png home-back.jpg 20
 sh 'mm-tokenize bars.jpg | mm-render --format webp > bars.webp && ffprobe -v error -show_entries stream=codec_name -of csv=p=0 bars.webp'
+# --quality: JPEG's quantiser (2 best, 31 smallest), WebP's quality
+sh 'mm-tokenize home.jpg -o home.mmt && mm-render home.mmt --quality 2 -o q2.jpg && mm-render home.mmt --quality 31 -o q31.jpg && [[ $(stat -c%s q31.jpg) -lt $(stat -c%s q2.jpg) ]] && echo smaller at 31'
+sh 'mm-render home.mmt --quality 10 -o q10.webp && mm-render home.mmt --quality 95 -o q95.webp && [[ $(stat -c%s q10.webp) -lt $(stat -c%s q95.webp) ]] && echo smaller at 10'
 # fewer levels: fewer codes per patch
 sh 'mm-tokenize --levels 1 home.jpg | mm-inspect | sed -n 2p | cut -c1-12,50-80'
 # the resize policy: long side (never enlarged), WxH padded or cropped
@@ -45,6 +48,11 @@ run mm-tokenize --fps 2 --start 1 --duration 1.5 clip.mp4 -o part.mmt
 meta part.mmt '(m["part"], m["frames"], m["fps"], m["timestamps"])'
 run mm-tokenize --fps 0 --max-frames 3 clip.mp4 -o three.mmt
 meta three.mmt '(m["frames"], m["fps"], m["timestamps"])'
+# still patches keep the codes of the frame before (--reuse-below MSE; negative: never)
+ffmpeg -nostdin -loglevel error -f lavfi -i color=c=teal:size=64x48:rate=8 -t 1 -c:v libx264 -pix_fmt yuv420p still.mp4
+sh 'mm-tokenize -v still.mp4 2>&1 >/dev/null'
+sh 'mm-tokenize -v --reuse-below -1 still.mp4 2>&1 >/dev/null'
+sh 'cmp <(mm-tokenize still.mp4) <(mm-tokenize --reuse-below -1 still.mp4) && echo same codes'
 run mm-render clip.mmt -o clip-back.mp4
 sh 'ffprobe -v error -show_entries stream=codec_name,width,height,nb_frames,r_frame_rate -of csv=p=0 clip-back.mp4'
 sh 'ffmpeg -nostdin -loglevel error -i clip.mp4 -vf fps=4 -frames:v 12 ref-%02d.png && ffmpeg -nostdin -loglevel error -i clip-back.mp4 back-%02d.png && ls back-*.png | wc -l'
