@@ -34,6 +34,7 @@ bench: build
 	scripts/bench-image.sh $(BUILD)/bin
 	scripts/bench-audio.sh $(BUILD)/bin
 	scripts/bench-generate.sh $(BUILD)/bin
+	scripts/bench-train.sh $(BUILD)/bin
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

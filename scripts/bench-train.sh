@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Training and evaluation numbers for `make bench`: the recipe of scripts/train-default.sh
+# (the default model's size, batch and context) for 30 steps on 200 scenes, with one thread
+# and with two, as steps and ids per second; then, when models/default has weights, the
+# held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "${1:-$here/build/bin}" && pwd)
+work=$(mktemp -d /tmp/mm-bench-train-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+for threads in 1 2; do
+  WORK=$work/t$threads SCENES=200 STEPS=30 THREADS=$threads "$here/scripts/train-default.sh" "$bin" > "$work/log$threads" 2>&1 ||
+    { cat "$work/log$threads" >&2; exit 1; }
+  python3 - "$work/t$threads/train/loss.csv" "$threads" <<'PY'
+import csv, sys, os
+rows = list(csv.DictReader(open(sys.argv[1])))[5:]  # past the first steps' start-up
+seconds = sum(float(r["seconds"]) for r in rows)
+ids = sum(int(r["ids"]) for r in rows)
+print("train bench: default model, batch 8, context 320, threads %s: %.2f steps/s, %.0f ids/s (wall, steps 6-30), loss %s -> %s"
+      % (sys.argv[2], len(rows) / seconds, ids / seconds, rows[0]["loss"], rows[-1]["loss"]))
+PY
+done
+if [ -f "$here/models/default/model.safetensors" ]; then
+  WORK=$work/eval "$here/scripts/eval-default.sh" "$bin" "$here/models/default" "${EVAL_SCENES:-20}"
+else
+  echo "train bench: models/default has no weights yet; no held-out accuracy"
+fi

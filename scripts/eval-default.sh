@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Scores a bundle on held-out scenes of the world (seed 0, never trained on): mm-world writes
+# the scenes, scripts/world-corpus.py --prompts makes each task's user turn, the bundle
+# answers (mm-describe for text, mm-generate for drawing code and images, greedy or top-k 20
+# with fixed seeds) and mm-score grades the answers with its classical detectors.
+#
+#   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
+#
+# Work goes to $WORK (default /tmp/mm-eval-default); the table is printed and kept there.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "${1:-$here/build/bin}" && pwd)
+bundle=$(cd "${2:-$here/models/default}" && pwd)
+scenes=${3:-50}
+work=${WORK:-/tmp/mm-eval-default}
+first=${FIRST:-0}   # held-out scenes: seed 0, indices 0..9999
+tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion}
+threads=${THREADS:-1}
+
+rm -rf "$work" && mkdir -p "$work/answers"
+"$bin/mm-world" --split eval --first "$first" --count "$scenes" --size 64 --tasks "$tasks" -q "$work/world"
+python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$bundle" --size 64 --levels 1 --fps 1 --max-frames 2 \
+  --tasks "$tasks" --held-out --prompts "$work/world/manifest.jsonl" "$work/prompts"
+
+common=(--bundle "$bundle" --threads "$threads" -q)
+python3 - "$work/world/manifest.jsonl" <<'PY' > "$work/jobs"
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print(t["id"], t["task"], t["turns"][0]["output"])
+PY
+start=$(date +%s)
+while read -r id task output; do
+  prompt=$work/prompts/$id.mmt out=$work/answers/$output
+  case $task in
+    caption_image|answer_question|describe_motion)
+      "$bin/mm-describe" "${common[@]}" --temperature 0 --max-tokens 24 "$prompt" > "$out" || true ;;
+    code_image)
+      "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 48 --only-new "$prompt" |
+        "$bin/mm-render" -q -f -o "$out" || true ;;
+    draw_caption|draw_code)
+      "$bin/mm-generate" "${common[@]}" --image 8x8 --top-k 20 --seed 1 --only-new "$prompt" |
+        "$bin/mm-render" -q -f -o "$out" || true ;;
+  esac
+done < "$work/jobs"
+echo "answered $(wc -l < "$work/jobs") tasks in $(( $(date +%s) - start )) s" >&2
+"$bin/mm-score" --tasks "$tasks" "$work/world/manifest.jsonl" "$work/answers" | tee "$work/score.txt"
