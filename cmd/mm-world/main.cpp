@@ -68,11 +68,9 @@ int main(int argc, char** argv) {
         std::string text = world::scene_id(opt.seed, index) + (world::is_held_out(opt.seed, index) ? " (held out)" : "") +
                            "\n  caption: " + world::caption(scene) + "\n  motion: " + world::motion_sentence(scene) +
                            "\n";
-        for (const auto& line : {world::to_code(scene.objects)}) {
-          size_t start = 0;
-          for (size_t end; (end = line.find('\n', start)) != std::string::npos; start = end + 1)
-            text += "  code: " + line.substr(start, end - start) + "\n";
-        }
+        const std::string code = world::to_code(scene.objects);  // one line per object
+        for (size_t start = 0, end; (end = code.find('\n', start)) != std::string::npos; start = end + 1)
+          text += "  code: " + code.substr(start, end - start) + "\n";
         out.sink().write(text.data(), text.size());
       }
       out.commit();
