@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "cli/files.h"
 #include "cli/program.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
       if (end > start) tasks.push_back(task_list.substr(start, end - start));
       start = end + 1;
     }
+    if (first > UINT64_MAX - count) throw UsageError("--first plus --count passes the last scene index");
     const uint64_t last = first + count;  // exclusive
     if (split == "train" && opt.seed == world::kHeldOutSeed && first < world::kHeldOutEnd)
       throw UsageError("--split train: seed 0 indices below " + std::to_string(world::kHeldOutEnd) +
