@@ -57,6 +57,12 @@ for f in /usr/share/common-licenses/GPL-3 /usr/include/stdio.h; do
   mm-render "$out/$(basename "$f").mmt" | cmp - "$f" && echo "$f: $(wc -c <"$f") bytes -> $(mm-inspect --json "$out/$(basename "$f").mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> identical"
 done
 
+step "mm-tokenize | mm-render: real speech, 100 codes a second, back at its rate and exact length"
+speech=/usr/share/sounds/alsa/Front_Center.wav
+mm-tokenize "$speech" -f -o "$out/speech.mmt"
+mm-render "$out/speech.mmt" -f -o "$out/speech.wav"
+echo "$speech: $(soxi -s "$speech") samples at $(soxi -r "$speech") Hz -> $(mm-inspect --json "$out/speech.mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> $(soxi -s "$out/speech.wav") samples at $(soxi -r "$out/speech.wav") Hz"
+
 step "generation on a tiny bundle with random weights (mm-bundle init): the grammar holds, the content is noise"
 models=$(dirname "$0")/../models/default
 mkdir -p "$out/tiny-src"
