@@ -1,7 +1,7 @@
 // mm-bench-backbone: prefill and decode speed of a bundle's backbone on the CPU, and the
 // process's peak memory beside what the weights and the KV cache need. Prints one JSON
 // object; scripts/bench-model.sh sets it beside the Python reference.
-//   mm-bench-backbone BUNDLE THREADS [PROMPT STEPS [DTYPE]]
+//   mm-bench-backbone BUNDLE THREADS [PROMPT STEPS [DTYPE [DEVICE]]]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -18,12 +18,14 @@
 
 namespace {
 
-// The process's CPU time, not the wall clock: on a shared machine a run that waits for a
-// core is not slower for it. With one thread this is the work done; the Python reference
-// is timed the same way (time.process_time).
+// On the CPU, the process's CPU time, not the wall clock: on a shared machine a run that
+// waits for a core is not slower for it. With one thread this is the work done; the Python
+// reference is timed the same way (time.process_time). On a GPU, the wall clock (every
+// step copies its logits back, so the device has finished when the clock is read).
+bool wall_clock = false;
 double cpu_seconds() {
   timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  clock_gettime(wall_clock ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID, &t);
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
@@ -45,7 +47,7 @@ uint64_t current_rss_bytes() {
 int main(int argc, char** argv) try {
   using namespace mm::model;
   if (argc < 3) {
-    std::cerr << "usage: mm-bench-backbone BUNDLE THREADS [PROMPT STEPS [DTYPE]]\n";
+    std::cerr << "usage: mm-bench-backbone BUNDLE THREADS [PROMPT STEPS [DTYPE [DEVICE]]]\n";
     return 2;
   }
   const std::string dir = argv[1];
@@ -57,6 +59,8 @@ int main(int argc, char** argv) try {
   RunOptions options;
   options.threads = threads;
   if (argc > 5) options.dtype = argv[5];
+  if (argc > 6) options.device = argv[6];
+  wall_clock = options.device != "cpu";
   Backbone backbone(dir, options);
   const auto& c = backbone.config();
   uint64_t weight_bytes = 0;
@@ -102,10 +106,10 @@ int main(int argc, char** argv) try {
   }
 
   std::printf(
-      "{\"parameters\": %llu, \"dtype\": \"%s\", \"threads\": %d, \"prompt\": %zu, \"steps\": %zu, \"prefill_tps\": %.1f, "
+      "{\"parameters\": %llu, \"device\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"prompt\": %zu, \"steps\": %zu, \"prefill_tps\": %.1f, "
       "\"decode1_tps\": %.1f, \"decode8_tps\": %.1f, \"peak_rss\": %llu, \"rss_before_load\": %llu, "
       "\"peak_rss_after_load\": %llu, \"weight_bytes\": %llu, \"kv_bytes\": %llu}\n",
-      static_cast<unsigned long long>(c.parameter_count()), options.dtype.c_str(), threads, prompt, steps, double(prompt) / prefill_s,
+      static_cast<unsigned long long>(c.parameter_count()), options.device.c_str(), options.dtype.c_str(), threads, prompt, steps, double(prompt) / prefill_s,
       double(steps) / decode1_s, double(steps * batch) / decode8_s, static_cast<unsigned long long>(peak_rss_bytes()),
       static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(peak_after_load),
       static_cast<unsigned long long>(weight_bytes),
