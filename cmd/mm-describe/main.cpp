@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     }
     generate::SequenceBuilder sequence(layout);
     generate::read_stream_input(reader, sequence, layout, conversation_writer.get());
+    const size_t stream_ids = sequence.ids().size();
     if (!question.empty()) {
       std::vector<uint32_t> codes = bpe.encode(question);
       sequence.begin_segment("text", "user");
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
     generate::Generator generator(model, layout);
     generate::Request request;
     request.prompt = sequence.ids();
+    request.prefix = stream_ids;
     request.sampling = chosen;
     request.seed = opt.seed;
 

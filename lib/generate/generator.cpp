@@ -76,7 +76,13 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   std::vector<float> logits(rows * vocab), scratch(vocab);
   auto start = std::chrono::steady_clock::now();
   double cpu_start = cpu_seconds();
-  std::vector<uint32_t> tail(request.prompt.begin() + cached.size(), request.prompt.end());
+  size_t from = cached.size();
+  if (from == 0 && request.prefix > 0 && request.prefix < request.prompt.size()) {
+    model_.prefill(0, request.prompt.data(), request.prefix, nullptr);
+    stats_.prefilled_ids += request.prefix;
+    from = request.prefix;
+  }
+  std::vector<uint32_t> tail(request.prompt.begin() + from, request.prompt.end());
   tail.insert(tail.end(), lead.begin(), lead.end());
   if (tail.empty()) throw Error("nothing to prefill: the constraint begins without a marker");
   model_.prefill(0, tail.data(), tail.size(), logits.data());

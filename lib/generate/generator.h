@@ -33,6 +33,10 @@ class LogitsModel {
 
 struct Request {
   std::vector<uint32_t> prompt;          // the conditional sequence (SequenceBuilder ids)
+  // Without a state, the first `prefix` ids of the prompt (the input stream's, which a
+  // state from mm-encode holds) are prefilled on their own, then the rest: the same pieces
+  // as from that state, so the float results, and the ids drawn, are the same either way.
+  size_t prefix = 0;
   std::vector<uint32_t> unconditional;   // guidance's sequence; used when sampling.cfg != 1
   size_t samples = 1;
   SamplingOptions sampling;
