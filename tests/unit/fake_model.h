@@ -28,6 +28,7 @@ class FakeModel : public generate::LogitsModel {
   void prefill(size_t row, const uint32_t* ids, size_t count, float* logits) override {
     for (size_t i = 0; i < count; ++i) append(row, ids[i]);
     prefilled += count;
+    prefill_calls.push_back({row, count});
     if (logits) fill(row, logits);
   }
   void step(const uint32_t* ids, float* logits) override {
@@ -42,6 +43,7 @@ class FakeModel : public generate::LogitsModel {
 
   std::vector<uint32_t> state;  // what restore() puts in a row
   size_t prefilled = 0, steps = 0, resets = 0;
+  std::vector<std::pair<size_t, size_t>> prefill_calls;  // (row, ids) of each prefill
 
  private:
   void append(size_t row, uint32_t id) {

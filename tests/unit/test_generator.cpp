@@ -129,3 +129,19 @@ TEST_CASE("generator: a prompt and segment longer than the model's positions are
                        doctest::Contains("need more than the model's 20 positions"), mm::Error);
   CHECK(model.resets == 0);
 }
+
+TEST_CASE("generator: without a state the prompt is prefilled in the pieces a state would hold") {
+  Layout l = small_layout();
+  Request r;
+  r.prompt = prompt_of(l);
+  r.prefix = r.prompt.size() - 2;  // the stream's ids; the turn's markers follow
+  Constraint c = Constraint::text(l, "text", 5);
+  FakeModel scratch(l.vocab_size());
+  Generator(scratch, l).run(r, c, [](size_t, uint32_t) {});
+  CHECK(scratch.prefill_calls == std::vector<std::pair<size_t, size_t>>{{0, r.prefix}, {0, 3}});
+  FakeModel cached(l.vocab_size());
+  cached.state.assign(r.prompt.begin(), r.prompt.begin() + long(r.prefix));
+  Generator(cached, l).run(r, c, [](size_t, uint32_t) {});
+  CHECK(cached.prefill_calls == std::vector<std::pair<size_t, size_t>>{{0, 3}});
+  CHECK(cached.row(0) == scratch.row(0));
+}
