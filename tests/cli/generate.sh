@@ -105,4 +105,5 @@ sh 'mkdir badgen && cp tiny/* badgen/ && python3 -c "import json; c=json.load(op
 sh 'mkdir textonly && cp tiny/* textonly/ && python3 -c "import json; c=json.load(open(\"tiny/config.json\")); del c[\"layout\"][\"ranges\"][\"audio\"]; json.dump(c, open(\"textonly/config.json\",\"w\"))" && mm-generate --bundle textonly --audio 1 prompt.mmt'
 sh 'printf "%s\n" "stream 1.0 level=3" "segment {\"modality\":\"image\",\"grid\":[2,2],\"tokenizer\":\"vq-big\",\"vocab_size\":99999}" "tokens 1 2 3 4" "segment-end" "end" | mm-inspect --pack | mm-generate --text'
 sh 'printf "%s\n" "stream 1.0 level=3" "segment {\"modality\":\"image\",\"grid\":[2,2],\"tokenizer\":\"vq-small\",\"vocab_size\":16}" "tokens 1 2 3" "segment-end" "end" | mm-inspect --pack | mm-generate --text >/dev/null'
+sh 'mkdir cut && cp tiny/config.json tiny/*.json tiny/*.bin cut/ 2>/dev/null; head -c 100000 tiny/model.safetensors > cut/model.safetensors; mm-generate --bundle cut --text prompt.mmt >/dev/null'
 run mm-describe --prompt "what?" image.mmt --bundle /nonexistent
