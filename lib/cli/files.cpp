@@ -91,6 +91,21 @@ Output::Output(const std::string& path, Content content, bool force) : force_(fo
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+    // A device, FIFO or socket (/dev/null, a named pipe) is written in place: renaming a
+    // temporary file over it would replace the device itself, and there is nothing to
+    // make atomic.
+    if (!S_ISREG(st.st_mode)) {
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd_ < 0) throw Error(system_error(path));
+      if (content == Content::Binary && !force && ::isatty(fd_)) {
+        ::close(fd_);
+        fd_ = -1;
+        throw UsageError("refusing to write binary data to a terminal (use -o FILE, a pipe, or -f)");
+      }
+      direct_ = true;
+      sink_ = std::make_unique<stream::FdSink>(fd_, name_);
+      return;
+    }
     if (!force) throw Error(path + ": already exists (use -f to overwrite)");
   }
   auto slash = path.rfind('/');
@@ -116,6 +131,7 @@ Output::~Output() {
     sink_.reset();
     ::close(fd_);
   }
+  if (direct_) return;
   if (!committed_) ::unlink(temp_path_.c_str());
   unregister_temporary(temp_path_);
 }
@@ -127,6 +143,10 @@ void Output::commit() {
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw Error(system_error(path_));
+  if (direct_) {
+    committed_ = true;
+    return;
+  }
   if (force_) {
     if (::rename(temp_path_.c_str(), path_.c_str()) != 0) throw Error(system_error(path_));
   } else if (::renameat2(AT_FDCWD, temp_path_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {

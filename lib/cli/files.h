@@ -55,6 +55,7 @@ class Output {
   std::string name_;
   bool force_;
   bool committed_ = false;
+  bool direct_ = false;  // a device or FIFO, written in place
   int fd_ = -1;
   std::unique_ptr<stream::FdSink> sink_;
 };

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,4 +98,25 @@ TEST_CASE("inputs: missing files and directories are clear errors") {
   TempDir dir;
   CHECK_THROWS_WITH_AS(cli::Input(dir.path + "/nope"), doctest::Contains("No such file"), Error);
   CHECK_THROWS_WITH_AS(cli::Input(dir.path), doctest::Contains("is a directory"), Error);
+}
+
+TEST_CASE("-o naming a FIFO or a device writes into it and leaves it in place") {
+  TempDir dir;
+  std::string fifo = dir.path + "/pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  {
+    cli::Output out(fifo, cli::Content::Binary, false);  // no -f needed: nothing is replaced
+    out.sink().write("through", 7);
+    out.commit();
+  }
+  char got[16] = {};
+  CHECK(::read(reader, got, sizeof got) == 7);
+  CHECK(std::string(got) == "through");
+  ::close(reader);
+  struct stat st;
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK(dir.entries() == std::vector<std::string>{"pipe"});  // no temporary file left beside it
 }
