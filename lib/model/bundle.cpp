@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -259,6 +260,10 @@ WeightSet::WeightSet(const BundleConfig& bundle) {
       const SafetensorsFile& f = *files_.back();
       std::string h = f.header_json();
       XXH3_64bits_update(state, h.data(), h.size());
+      // And the first bytes of every tensor: two checkpoints of one shape (a model and its
+      // fine-tune) have equal headers. One page per tensor is touched, not the weights.
+      for (const auto& e : f.header().tensors)
+        XXH3_64bits_update(state, f.bytes(e), size_t(std::min<uint64_t>(64, e.end - e.begin)));
       for (const auto& e : f.header().tensors) {
         if (!shard_of.empty()) {
           auto it = shard_of.find(e.name);

@@ -53,7 +53,8 @@ class WeightSet {
   // Every tensor is present with the shape the config implies (and nothing is left over
   // that looks like a backbone tensor). Throws mm::Error naming the first fault.
   void check(const BackboneConfig& config) const;
-  // A hash of config.json and every weights header: names the bundle in a state file.
+  // A hash of config.json, every weights header and the first bytes of every tensor: names
+  // the bundle in a state file.
   uint64_t identity() const { return identity_; }
 
  private:

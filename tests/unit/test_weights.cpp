@@ -195,3 +195,19 @@ TEST_CASE("bundle: sharded weights load through the index; a wrong index is name
   write_text(b + "/model.safetensors.index.json", index);
   CHECK(error_of([&] { WeightSet bad(BundleConfig::load(b)); }).find("model.norm.weight: the index puts it in") == 0);
 }
+
+TEST_CASE("bundle: the identity tells apart checkpoints of one shape, and only those") {
+  TempDir dir;
+  auto make = [&](const std::string& name, float value) {
+    fs::create_directories(dir.path / name);
+    write_text(dir.path / name / "config.json", kTiny);
+    std::vector<float> data(1 << 16, value);
+    std::vector<TensorToWrite> tensors;
+    for (const auto& t : expected_tensors(BundleConfig::parse(kTiny).backbone)) tensors.push_back({t.name, WeightType::F32, t.shape, data.data()});
+    write_safetensors((dir.path / name / "model.safetensors").string(), tensors);  // equal headers, no checksum
+    return WeightSet(BundleConfig::load((dir.path / name).string())).identity();
+  };
+  const uint64_t a = make("a", 0.5f), same = make("same", 0.5f), tuned = make("tuned", 0.25f);
+  CHECK(a == same);
+  CHECK(a != tuned);
+}
