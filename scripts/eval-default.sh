@@ -34,9 +34,9 @@ while read -r id task output; do
   prompt=$work/prompts/$id.mmt out=$work/answers/$output
   case $task in
     caption_image|answer_question|describe_motion)
-      "$bin/mm-describe" "${common[@]}" --temperature 0 --max-tokens 24 "$prompt" > "$out" || true ;;
+      "$bin/mm-describe" "${common[@]}" --temperature 0 --max-tokens 48 "$prompt" > "$out" || true ;;
     code_image)
-      "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 48 --only-new "$prompt" |
+      "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |
         "$bin/mm-render" -q -f -o "$out" || true ;;
     draw_caption|draw_code)
       "$bin/mm-generate" "${common[@]}" --image 8x8 --top-k 20 --seed 1 --only-new "$prompt" |

@@ -43,8 +43,8 @@ for key in ("backbone", "layout"):
     config[key] = trained[key]
 config["weights"] = "model.safetensors"
 config["generation"] = {
-    "text": {"temperature": 0, "max_tokens": 32},
-    "code": {"temperature": 0, "max_tokens": 48},
+    "text": {"temperature": 0, "max_tokens": 48},
+    "code": {"temperature": 0, "max_tokens": 64},
     "image": {"grid": [8, 8], "top_k": 20, "cfg": 1},
     "video": {"grid": [8, 8], "frames": 2, "fps": 1, "top_k": 20, "cfg": 1},
 }

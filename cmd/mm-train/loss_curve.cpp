@@ -132,9 +132,14 @@ void write_loss_png(const std::string& path, const std::vector<LossPoint>& point
     for (const LossPoint& p : points)
       if (std::isfinite(p.loss)) lo = std::min(lo, p.loss), hi = std::max(hi, p.loss);
     if (hi - lo < 1e-9) hi = lo + 1;
+    // A loss that falls by more than 10x is drawn on a log scale, so the late steps show.
+    const bool logarithmic = lo > 0 && hi / lo > 10;
+    auto scale = [&](double v) { return logarithmic ? std::log(v) : v; };
     const double first = double(points.front().step), last = double(std::max(points.back().step, points.front().step + 1));
     auto px = [&](double step) { return int(std::lround(x0 + (step - first) / (last - first) * (x1 - x0))); };
-    auto py = [&](double loss) { return int(std::lround(y0 - (loss - lo) / (hi - lo) * (y0 - y1))); };
+    auto py = [&](double loss) {
+      return int(std::lround(y0 - (scale(loss) - scale(lo)) / (scale(hi) - scale(lo)) * (y0 - y1)));
+    };
     // The moving average's window: about 2% of the run.
     const double alpha = 2.0 / (1.0 + std::max<double>(1.0, double(points.size()) / 50.0));
     double average = points[0].loss;
@@ -156,6 +161,7 @@ void write_loss_png(const std::string& path, const std::vector<LossPoint>& point
     }
     canvas.text(4, y1, number(hi), axis);
     canvas.text(4, y0 - 10, number(lo), axis);
+    if (logarithmic) canvas.text(4, (y0 + y1) / 2 - 5, number(std::exp((scale(hi) + scale(lo)) / 2)), axis);
     canvas.text(x0, y0 + 10, std::to_string(points.front().step), axis);
     std::string end = std::to_string(points.back().step);
     canvas.text(x1 - int(end.size()) * 8, y0 + 10, end, axis);

@@ -19,7 +19,8 @@ void write_loss_csv(const std::string& path, const std::vector<LossPoint>& point
 std::vector<LossPoint> read_loss_csv(const std::string& path);                       // throws mm::Error
 
 // A PNG: every step's loss (light) and its moving average (dark), the axes labelled with
-// the first and last step and the loss range. Throws mm::Error when it cannot be written.
+// the first and last step and the loss range (a log scale when the loss falls tenfold).
+// Throws mm::Error when it cannot be written.
 void write_loss_png(const std::string& path, const std::vector<LossPoint>& points);
 
 // The mean loss of the first or last `count` steps (all of them when fewer).
