@@ -92,7 +92,7 @@ AudioAnalyzer::~AudioAnalyzer() = default;
 void AudioAnalyzer::analyze(const float* samples, size_t n, std::vector<float>& levels) const {
   const State& s = *state_;
   const AudioCodebook& g = s.geometry;
-  const size_t frames = (n + size_t(g.hop) - 1) / size_t(g.hop), bands = g.bands();
+  const size_t frames = n == 0 ? 0 : std::max<size_t>(1, n / size_t(g.hop)), bands = g.bands();
   const int64_t pad = window_pad(g);
   std::vector<std::complex<float>> spectrum(size_t(g.fft_size));
   std::vector<float> power(size_t(g.fft_size / 2 + 1));
@@ -246,6 +246,14 @@ void AudioTokenizer::decode(const uint32_t* codes, size_t n, uint64_t samples, s
       int64_t at = first + i;
       if (at >= 0 && at < int64_t(samples)) weight[size_t(at)] += synth.window[size_t(i)] * synth.window[size_t(i)];
     }
+    // The last frame also covers what lies past its window (under a hop): the same noise
+    // goes on there unwindowed, seamlessly, since its window's tail is divided out below.
+    const bool last = t + 1 == frames;
+    const int extended = last ? c.fft_size : c.window;
+    for (int i = c.window; i < extended; ++i) {
+      int64_t at = first + i;
+      if (at >= 0 && at < int64_t(samples)) weight[size_t(at)] = 1.0f;
+    }
     if (gain_level == 0) continue;  // silence: exact zeros
     const float gain = c.gain_min_db + float(gain_level) * c.gain_step_db;
     for (size_t b = 0; b < bands; ++b) level[b] = gain + c.shapes[s * bands + b] + c.residuals[r * bands + b];
@@ -287,6 +295,10 @@ void AudioTokenizer::decode(const uint32_t* codes, size_t n, uint64_t samples, s
     for (int i = 0; i < c.window; ++i) {
       int64_t at = first + i;
       if (at >= 0 && at < int64_t(samples)) out[base + size_t(at)] += spectrum[size_t(i)].real() * synth.window[size_t(i)];
+    }
+    for (int i = c.window; i < extended; ++i) {
+      int64_t at = first + i;
+      if (at >= 0 && at < int64_t(samples)) out[base + size_t(at)] = spectrum[size_t(i)].real();
     }
   }
   // At the two ends fewer windows overlap; dividing by their root energy keeps the loudness.

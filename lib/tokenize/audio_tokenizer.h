@@ -11,10 +11,12 @@
 // and overlap-adds it with a sine window, so the sound comes back with its envelope and
 // loudness, not its waveform: a vocoder's trade, at 1200 bits per second.
 //
-// A recording of n samples takes ceil(n / 320) frames; the segment metadata carries n (and
-// the source's rate and sample count), so durations come back exact to the sample.
+// A recording of n samples takes floor(n / 320) frames (at least one); the segment metadata
+// carries n (and the source's rate and sample count), so durations come back exact to the
+// sample.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,7 +67,11 @@ class AudioTokenizer {
   double codes_per_second() const { return frame_rate() * kCodesPerFrame; }
   const AudioCodebook& codebook() const { return codebook_; }
 
-  uint64_t frames_for(uint64_t samples) const { return (samples + codebook_.hop - 1) / codebook_.hop; }
+  // Whole hops (the last frame also covers the part-hop after it), at least one: never
+  // more than 100 codes a second, except for sound shorter than a frame.
+  uint64_t frames_for(uint64_t samples) const {
+    return samples == 0 ? 0 : std::max<uint64_t>(1, samples / uint64_t(codebook_.hop));
+  }
   uint64_t codes_for(uint64_t samples) const { return frames_for(samples) * kCodesPerFrame; }
 
   // Mono samples at sample_rate() -> codes_for(n) codes, appended.
