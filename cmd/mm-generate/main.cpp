@@ -105,15 +105,15 @@ int main(int argc, char** argv) {
     if (modality == "text" || modality == "code") plan.codes = max_tokens ? max_tokens : defaults.max_tokens;
 
     // Everything that can be refused is checked before the first record goes out: the
-    // segment's metadata (the grid against the tokenizer), the backbone and its weights.
+    // files, the segment's metadata (the grid against the tokenizer), the backbone.
+    cli::Input in(input);
+    cli::Output out(opt.output, cli::Content::Binary, opt.force);
     generate::generated_metadata(tokenizers, plan, 0, samples);
     model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
     generate::BackboneModel model(backbone, state);
 
     // The input: its sequence, and (unless --only-new) its records written through at once.
-    cli::Input in(input);
     stream::Reader reader(in.source());
-    cli::Output out(opt.output, cli::Content::Binary, opt.force);
     stream::Writer writer(out.sink());
     generate::SequenceBuilder prompt(layout);
     generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
