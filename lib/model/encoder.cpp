@@ -114,6 +114,13 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
         break;
       case stream::Event::Eof:
         if (!options.state_path.empty()) {
+          // The state must hold the floats that a prefill of the whole sequence gives
+          // (mm-generate without a state runs it so, and matrix products round differently
+          // for pieces of other lengths): after pieces cut at segment ends, run it again.
+          if (options.embeddings && consumed > 0) {
+            backbone.reset(1, capacity);
+            consumed = 0;
+          }
           run(false, 0);
           backbone.save_state(0, builder.ids(), options.state_path);
         }

@@ -39,6 +39,8 @@ sh 'mm-encode --bundle small --embeddings enc.mmt | cmp - enc.mmt && echo replac
 # the state: written, loadable by the same bundle, refused by another
 sh 'mm-encode --bundle small --state s.kv in.mmt > /dev/null && ls s.kv'
 run mm-model-probe --load-state small s.kv
+# with embeddings the state is the same, byte for byte (the sequence is run whole for it)
+sh 'mm-encode --bundle small --embeddings --state s2.kv in.mmt > /dev/null && cmp s.kv s2.kv && echo same state'
 sh 'mm-model-probe --load-state sharded s.kv 2>&1 | sed "s/([0-9a-f]*, this is [0-9a-f]*)/(HASH, this is HASH)/"'
 # errors
 run mm-encode --bundle small in.mmt
