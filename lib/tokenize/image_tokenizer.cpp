@@ -41,7 +41,8 @@ void ImageTokenizer::encode(const media::Image& frame, int levels, std::vector<u
 
 size_t ImageTokenizer::encode_reusing(const media::Image& frame, int levels, std::vector<uint32_t>& codes, int threads,
                                       const media::Image& previous, const uint32_t* previous_codes,
-                                      double threshold) const {
+                                      double threshold, int beam) const {
+  beam = beam > 0 ? std::min(beam, 8) : beam_;
   const int P = book_.patch;
   if (levels <= 0) levels = book_.levels;
   if (levels > book_.levels)
@@ -60,6 +61,7 @@ size_t ImageTokenizer::encode_reusing(const media::Image& frame, int levels, std
     std::vector<float> vectors(size_t(px) * book_.dims);
     std::vector<uint32_t> found(px);
     std::vector<int> searched;  // patches of this row that need the search
+    std::vector<uint32_t> found_codes;
     for (int row = first; row < last; ++row) {
       searched.clear();
       for (int x = 0; x < px; ++x) {
@@ -84,6 +86,13 @@ size_t ImageTokenizer::encode_reusing(const media::Image& frame, int levels, std
         searched.push_back(x);
       }
       const int n = int(searched.size());
+      if (beam > 1 && levels > 1 && n > 0) {
+        encode_beam(vectors.data(), n, levels, beam, found_codes);
+        for (int i = 0; i < n; ++i)
+          std::copy(&found_codes[size_t(i) * levels], &found_codes[size_t(i) * levels] + levels,
+                    codes.begin() + long(base + (size_t(row) * px + searched[i]) * levels));
+        continue;
+      }
       for (int level = 0; level < levels; ++level) {
         search_[level]->find(vectors.data(), n, found.data());
         for (int i = 0; i < n; ++i) {
@@ -109,6 +118,61 @@ size_t ImageTokenizer::encode_reusing(const media::Image& frame, int levels, std
   size_t total = 0;
   for (size_t r : reused_by) total += r;
   return total;
+}
+
+void ImageTokenizer::encode_beam(const float* vectors, int n, int levels, int beam, std::vector<uint32_t>& out) const {
+  const int B = beam, D = book_.dims;
+  // Per patch, B partial codings: their residual, codes so far and squared error.
+  std::vector<float> residual(size_t(n) * B * D), next_residual(residual.size());
+  std::vector<uint32_t> chosen(size_t(n) * B * levels), next_chosen(chosen.size());
+  std::vector<float> error(size_t(n) * B), next_error(error.size());
+  std::vector<uint32_t> ids(size_t(n) * B * B);
+  std::vector<float> scores(ids.size());
+  search_[0]->find_top(vectors, n, B, ids.data(), scores.data());
+  for (int i = 0; i < n; ++i) {
+    const float* v = vectors + size_t(i) * D;
+    double norm = 0;
+    for (int d = 0; d < D; ++d) norm += double(v[d]) * v[d];
+    for (int b = 0; b < B; ++b) {
+      uint32_t id = ids[size_t(i) * B + b];
+      const float* c = book_.centroid(0, int(id));
+      float* r = &residual[(size_t(i) * B + b) * D];
+      for (int d = 0; d < D; ++d) r[d] = v[d] - c[d];
+      chosen[(size_t(i) * B + b) * levels] = id;
+      error[size_t(i) * B + b] = float(norm - 2.0 * scores[size_t(i) * B + b]);
+    }
+  }
+  std::vector<std::pair<float, int>> options(size_t(B) * B);
+  for (int level = 1; level < levels; ++level) {
+    search_[level]->find_top(residual.data(), n * B, B, ids.data(), scores.data());
+    for (int i = 0; i < n; ++i) {
+      for (int b = 0; b < B; ++b)
+        for (int j = 0; j < B; ++j) {
+          size_t at = (size_t(i) * B + b) * B + j;
+          options[size_t(b) * B + j] = {error[size_t(i) * B + b] - 2 * scores[at], b * B + j};
+        }
+      // The B best extensions; ties keep the earlier (a deterministic order).
+      std::partial_sort(options.begin(), options.begin() + B, options.end());
+      for (int k = 0; k < B; ++k) {
+        int b = options[k].second / B, j = options[k].second % B;
+        uint32_t id = ids[(size_t(i) * B + b) * B + j];
+        const float* c = book_.centroid(level, int(id));
+        const float* r = &residual[(size_t(i) * B + b) * D];
+        float* nr = &next_residual[(size_t(i) * B + k) * D];
+        for (int d = 0; d < D; ++d) nr[d] = r[d] - c[d];
+        std::copy(&chosen[(size_t(i) * B + b) * levels], &chosen[(size_t(i) * B + b) * levels] + level,
+                  &next_chosen[(size_t(i) * B + k) * levels]);
+        next_chosen[(size_t(i) * B + k) * levels + level] = id;
+        next_error[size_t(i) * B + k] = options[k].first;
+      }
+    }
+    residual.swap(next_residual);
+    chosen.swap(next_chosen);
+    error.swap(next_error);
+  }
+  out.resize(size_t(n) * levels);
+  for (int i = 0; i < n; ++i)  // the first of each patch's beam is its best
+    std::copy(&chosen[size_t(i) * B * levels], &chosen[size_t(i) * B * levels] + levels, &out[size_t(i) * levels]);
 }
 
 media::Image ImageTokenizer::decode(const uint32_t* codes, size_t count, int patches_x, int patches_y, int levels) const {

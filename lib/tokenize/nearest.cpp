@@ -138,6 +138,54 @@ void NearestSearch::find_exact(const float* vectors, int n, uint32_t* indices) c
   }
 }
 
+void NearestSearch::scan_top(const Block& block, const float* x, int k, float* best, uint32_t* best_id) {
+  const int blocks = block.padded / 4;
+  for (int c = 0; c < block.count; ++c) {
+    const float* centroid = &block.centroids[size_t(c) * block.padded];
+    v4 a = {};
+    for (int b = 0; b < blocks; ++b) a += load(centroid + b * 4) * load(&x[b * 4]);
+    float s = sum(a) - block.half_norms[c];
+    if (s <= best[k - 1]) continue;
+    int at = k - 1;  // insertion into the sorted few
+    while (at > 0 && s > best[at - 1]) {
+      best[at] = best[at - 1];
+      best_id[at] = best_id[at - 1];
+      --at;
+    }
+    best[at] = s;
+    best_id[at] = block.ids[c];
+  }
+}
+
+void NearestSearch::find_top(const float* vectors, int n, int k, uint32_t* ids, float* scores) const {
+  k = std::clamp(k, 1, 8);
+  std::vector<float> x(padded_), head_scores(heads_.count);
+  std::vector<int> order(heads_.count);
+  for (int i = 0; i < n; ++i) {
+    std::fill(x.begin(), x.end(), 0.f);
+    std::memcpy(x.data(), vectors + size_t(i) * dims_, dims_ * sizeof(float));
+    float* best = scores + size_t(i) * k;
+    uint32_t* best_id = ids + size_t(i) * k;
+    std::fill(best, best + k, -std::numeric_limits<float>::infinity());
+    std::fill(best_id, best_id + k, 0u);
+    if (probes_ == 0) {
+      scan_top(all_, x.data(), k, best, best_id);
+      continue;
+    }
+    for (int l = 0; l < heads_.count; ++l) {
+      const float* c = &heads_.centroids[size_t(l) * padded_];
+      v4 a = {};
+      for (int b = 0; b < padded_ / 4; ++b) a += load(c + b * 4) * load(&x[b * 4]);
+      head_scores[l] = sum(a) - heads_.half_norms[l];
+      order[l] = l;
+    }
+    std::partial_sort(order.begin(), order.begin() + probes_, order.end(), [&](int a, int b) {
+      return head_scores[a] > head_scores[b] || (head_scores[a] == head_scores[b] && a < b);
+    });
+    for (int p = 0; p < probes_; ++p) scan_top(lists_[order[p]], x.data(), k, best, best_id);
+  }
+}
+
 void NearestSearch::find_lists(const float* vectors, int n, uint32_t* indices) const {
   const int lists = heads_.count;
   std::vector<float> x(size_t(4) * padded_), scores(lists);

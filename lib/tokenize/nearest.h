@@ -21,6 +21,9 @@ class NearestSearch {
   // For each of `n` vectors (n x dims floats): the index of its nearest centroid and,
   // when `distances` is given, the squared distance to it.
   void find(const float* vectors, int n, uint32_t* indices, float* distances = nullptr) const;
+  // The `k` (1 to 8) best centroids of each vector, best first: ids and scores
+  // x.c - |c|^2/2 (|x - c|^2 = |x|^2 - 2 score), n x k of each. For beam search.
+  void find_top(const float* vectors, int n, int k, uint32_t* ids, float* scores) const;
   int count() const { return count_; }
   int dims() const { return dims_; }
 
@@ -35,6 +38,7 @@ class NearestSearch {
   // Best of `block` for up to four padded vectors at `x`.
   static void scan(const Block& block, const float* x, int m, float* best, uint32_t* best_id);
   void find_exact(const float* vectors, int n, uint32_t* indices) const;
+  static void scan_top(const Block& block, const float* x, int k, float* best, uint32_t* best_id);
   void find_lists(const float* vectors, int n, uint32_t* indices) const;
 
   int count_, dims_, padded_;

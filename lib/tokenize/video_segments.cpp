@@ -113,7 +113,7 @@ bool VideoSegmenter::write_until(double until) {
     size_t at = codes_.size();
     reused_ += tokenizer_.encode_reusing(frame, geometry_.levels, codes_, settings_.threads, previous_,
                                          previous_codes_.empty() ? nullptr : previous_codes_.data(),
-                                         settings_.reuse_below);
+                                         settings_.reuse_below, 1);
     patches_ += uint64_t(geometry_.patches_x) * geometry_.patches_y;
     previous_codes_.assign(codes_.begin() + long(at), codes_.end());
     previous_ = std::move(frame);

@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
     auto tokenizer = tokenize::ImageTokenizer::load(argv[1]);
     // MM_EXACT=1: the exact nearest-code search instead of the default approximate one.
     if (const char* exact = std::getenv("MM_EXACT"); exact && std::string(exact) == "1") tokenizer.set_search(0, 0);
+    // MM_BEAM=N: the residual levels' beam width instead of the default.
+    if (const char* beam = std::getenv("MM_BEAM")) tokenizer.set_beam(std::atoi(beam));
     media::SizePolicy policy = media::parse_size(argv[2]);
     int levels = tokenizer.levels();
     double bits = std::log2(double(tokenizer.vocab_size()));
