@@ -128,6 +128,20 @@ TEST_CASE("the default codebook: real held-out photos above a PSNR floor") {
   }
 }
 
+TEST_CASE("the beam search over residual levels comes closer than level by level") {
+  auto tokenizer = ImageTokenizer::load(std::string(MM_SOURCE_DIR) + "/models/default/image-vq.bin");
+  media::Image frame = photo("fruits.jpg", 96);
+  auto quality = [&](int beam) {
+    tokenizer.set_beam(beam);
+    std::vector<uint32_t> codes;
+    tokenizer.encode(frame, 0, codes);
+    return media::psnr(frame, tokenizer.decode(codes.data(), codes.size(), frame.width / 8, frame.height / 8,
+                                               tokenizer.levels()));
+  };
+  double greedy = quality(1), beam = quality(4);
+  CHECK(beam > greedy + 0.05);
+}
+
 TEST_CASE("visual metadata round-trips and its faults are named") {
   auto tokenizer = ImageTokenizer::from_bytes(small_codebook(1, 1), "small");
   VisualGeometry g = geometry_for_grid(tokenizer, 8, 3, 2);
