@@ -44,7 +44,7 @@ run mm-tokenize --role user --text "Draw a red circle above a blue square." -o p
 run mm-generate --image --seed 3 prompt.mmt -o image.mmt
 segments image.mmt
 sh 'mm-render image.mmt -o out/ && rendered image.mmt 1 out/0001.png'
-sh 'for seed in 1 2 3 4 5 6; do mm-generate --image 6x2 --temperature 5 --top-k 0 --seed $seed --only-new prompt.mmt -o seed$seed.mmt && mm-render seed$seed.mmt -o seed$seed.png && rendered seed$seed.mmt 0 seed$seed.png; done'
+sh 'for seed in 1 2 3; do mm-generate --image 6x2 --temperature 5 --top-k 0 --seed $seed --only-new prompt.mmt -o seed$seed.mmt && mm-render seed$seed.mmt -o seed$seed.png && rendered seed$seed.mmt 0 seed$seed.png; done'
 # the same seed gives the same stream; another seed another image
 sh 'mm-generate --image --seed 3 prompt.mmt | cmp - image.mmt && echo same'
 sh 'mm-generate --image --seed 4 prompt.mmt | cmp -s - image.mmt || echo different'
@@ -71,7 +71,7 @@ run mm-encode --state prompt.state prompt.mmt -o encoded.mmt
 sh 'mm-generate --image --seed 3 --state prompt.state prompt.mmt | cmp - image.mmt && echo same with the state'
 sh 'mm-generate --text --seed 5 --temperature 1 prompt.mmt > scratch.mmt; mm-generate --text --seed 5 --temperature 1 --state prompt.state prompt.mmt | cmp - scratch.mmt && echo same text with the state'
 # the prompt is prefilled in the pieces a state holds, so the floats, and every draw, agree
-sh 'for seed in 11 12 13 14; do mm-generate --image -n 2 --seed $seed prompt.mmt -o s$seed.mmt && mm-generate --image -n 2 --seed $seed --state prompt.state prompt.mmt | cmp - s$seed.mmt || echo seed $seed differs; done; echo checked'
+sh 'for seed in 11 12 13; do mm-generate --image -n 2 --seed $seed prompt.mmt -o s$seed.mmt && mm-generate --image -n 2 --seed $seed --state prompt.state prompt.mmt | cmp - s$seed.mmt || echo seed $seed differs; done; echo checked'
 sh 'mm-generate -v --image --seed 3 --state prompt.state prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s, [0-9.]+ ids per CPU second//"'
 sh 'mm-generate -v --image --seed 3 prompt.mmt 2>&1 >/dev/null | sed -E "s/ in [0-9.]+ s([;:])/\\1/g; s/: [0-9.]+ ids\/s, [0-9.]+ ids per CPU second//"'
 
