@@ -57,6 +57,18 @@ for f in /usr/share/common-licenses/GPL-3 /usr/include/stdio.h; do
   mm-render "$out/$(basename "$f").mmt" | cmp - "$f" && echo "$f: $(wc -c <"$f") bytes -> $(mm-inspect --json "$out/$(basename "$f").mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> identical"
 done
 
+step "mm-tokenize | mm-render: a real photo and a real video, back as PNG and MP4 (PSNR from ffmpeg)"
+photo=/usr/share/doc/opencv-doc/examples/data/fruits.jpg
+mm-tokenize "$photo" -f -o "$out/photo.mmt"
+mm-render "$out/photo.mmt" -f -o "$out/photo.png"
+ffmpeg -nostdin -loglevel error -y -i "$photo" -vf scale=256:240:flags=area "$out/photo-256.png"
+echo "$photo -> $(mm-inspect --json "$out/photo.mmt" | grep -o '"tokens":[0-9]*' | tail -1 | cut -d: -f2) codes -> $out/photo.png," \
+  "$(ffmpeg -nostdin -i "$out/photo-256.png" -i "$out/photo.png" -lavfi psnr -f null - 2>&1 | grep -o 'average:[0-9.]*' | cut -d: -f2) dB"
+clip=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+mm-tokenize --duration 5 "$clip" -f -o "$out/clip.mmt"
+mm-render "$out/clip.mmt" -f -o "$out/clip.mp4"
+echo "$clip (5 s) -> $(mm-inspect "$out/clip.mmt" | tail -1 | cut -d';' -f1 | cut -d, -f3-) -> $out/clip.mp4, $(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$out/clip.mp4") frames"
+
 step "mm-tokenize | mm-render: real speech, 100 codes a second, back at its rate and exact length"
 speech=/usr/share/sounds/alsa/Front_Center.wav
 mm-tokenize "$speech" -f -o "$out/speech.mmt"
