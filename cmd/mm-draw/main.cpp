@@ -40,7 +40,8 @@ std::string encode_video(const std::vector<world::Object>& objects, int size) {
   try {
     world::Scene scene;
     scene.objects = objects;
-    media::VideoEncoder encoder(path, "mp4", size, size, world::kVideoFps);
+    // One encoding thread: tiny videos gain nothing from more, and the bytes cannot depend on timing.
+    media::VideoEncoder encoder(path, "mp4", size, size, world::kVideoFps, 1);
     for (const auto& frame : world::render_video(scene, size)) encoder.add(frame);
     encoder.finish();
     std::ifstream in(path, std::ios::binary);

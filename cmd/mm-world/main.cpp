@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   using namespace mm;
   cli::Program program("mm-world", "Write a deterministic corpus of shape scenes: images, videos, speech, captions, "
                                    "drawing code, edits and questions, with a manifest of tasks.",
-                       cli::kForce | cli::kQuiet | cli::kVerbose | cli::kSeed);
+                       cli::kForce | cli::kQuiet | cli::kVerbose | cli::kSeed | cli::kThreads);
   std::string directory, split = "any";
   uint64_t first = 0, count = 10;
   int size = 64;
@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--split", split,
                  "train: refuse the held-out scenes (seed 0, indices below 10000); eval: only them; any (default)")
       ->type_name("SPLIT")->check(CLI::IsMember({"train", "eval", "any"}));
+  app.get_option("--threads")->description(
+      "Scenes made at once (default 1; 0: one per core); with more, an MP4 may differ in a few bytes from one run "
+      "to another (x264), every other file is the same");
   app.add_flag("--describe", describe, "Print each scene (id, caption, motion, code) on stdout; write no files");
   app.add_option("--solve", solve,
                  "Answer MANIFEST's tasks classically (the world's own perception and renderer, no speech) into DIR, "
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
     options.count = count;
     options.size = size;
     options.tasks = tasks;
+    options.threads = program.app().get_option("--threads")->count() ? opt.threads : 1;
     if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
     // Written to a temporary file and renamed at the end: the manifest appears only when
     // every file it names is in place.

@@ -60,8 +60,10 @@ class VideoDecoder {
 
 class VideoEncoder {
  public:
-  // `format`: "mp4" (H.264 through libx264) or "gif". Writes to `path`.
-  VideoEncoder(const std::string& path, const std::string& format, int width, int height, double fps);
+  // `format`: "mp4" (H.264 through libx264) or "gif". Writes to `path`. `threads`: encoding
+  // threads, 0 for FFmpeg's choice.
+  VideoEncoder(const std::string& path, const std::string& format, int width, int height, double fps,
+               int threads = 0);
   ~VideoEncoder();
   VideoEncoder(const VideoEncoder&) = delete;
   VideoEncoder& operator=(const VideoEncoder&) = delete;

@@ -6,7 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +45,8 @@ void write_png(const std::string& path, const media::Image& image) {
 }
 
 void write_video(const std::string& path, const Scene& scene, int size) {
-  media::VideoEncoder encoder(path, "mp4", size, size, kVideoFps);
+  // One encoding thread: tiny videos gain nothing from more, and the bytes cannot depend on timing.
+  media::VideoEncoder encoder(path, "mp4", size, size, kVideoFps, 1);
   for (const auto& frame : render_video(scene, size)) encoder.add(frame);
   encoder.finish();
 }
@@ -75,6 +81,79 @@ void speak(const std::string& text, const std::string& wav_path) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error("espeak-ng failed on \"" + text + "\"");
 }
 
+namespace {
+
+// Makes the scenes on `options.threads` threads (0: one per core) and hands their lines to
+// `line` in index order, on the calling thread. Workers run at most a few scenes ahead of
+// the writer, so memory stays bounded; the first error stops everything and is rethrown.
+void in_order(const CorpusOptions& options, const std::function<std::vector<std::string>(uint64_t)>& make_scene,
+              const std::function<void(const std::string&)>& line) {
+  const uint64_t end = options.first + options.count;
+  uint64_t workers = options.threads > 0 ? uint64_t(options.threads) : std::max(1u, std::thread::hardware_concurrency());
+  workers = std::min(workers, options.count);
+  if (workers <= 1) {
+    for (uint64_t index = options.first; index < end; ++index)
+      for (const auto& l : make_scene(index)) line(l);
+    return;
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<uint64_t, std::vector<std::string>> finished;
+  uint64_t next = options.first, emitted = options.first;
+  const uint64_t window = 4 * workers;
+  std::exception_ptr failure;
+  auto fail = [&](std::exception_ptr e) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failure) failure = e;
+    }
+    changed.notify_all();
+  };
+  auto work = [&] {
+    for (;;) {
+      uint64_t index;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return failure || next >= end || next < emitted + window; });
+        if (failure || next >= end) return;
+        index = next++;
+      }
+      try {
+        auto lines = make_scene(index);
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          finished[index] = std::move(lines);
+        }
+        changed.notify_all();
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint64_t i = 0; i < workers; ++i) pool.emplace_back(work);
+  try {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (emitted < end) {
+      changed.wait(lock, [&] { return failure || finished.count(emitted); });
+      if (failure) break;
+      auto lines = std::move(finished[emitted]);
+      finished.erase(emitted++);
+      lock.unlock();
+      changed.notify_all();
+      for (const auto& l : lines) line(l);
+      lock.lock();
+    }
+  } catch (...) {
+    fail(std::current_exception());
+  }
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
 void write_corpus(const CorpusOptions& options, const std::function<void(const std::string&)>& line) {
   std::vector<std::string> tasks = options.tasks.empty() ? task_names() : options.tasks;
   for (const auto& t : tasks)
@@ -88,7 +167,9 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
   make_directory(options.directory);
   const std::string root = options.directory + (options.directory.back() == '/' ? "" : "/");
 
-  for (uint64_t index = options.first; index < options.first + options.count; ++index) {
+  // One scene's files, and its manifest lines; scenes are independent of one another.
+  auto make_scene = [&](uint64_t index) {
+    std::vector<std::string> lines;
     const Scene scene = generate_scene(options.seed, index);
     const std::string id = scene_id(options.seed, index);
     make_directory(root + id);
@@ -123,7 +204,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
       json j = {{"id", id + "." + task}, {"task", task},   {"scene", id},
                 {"seed", options.seed},  {"index", index}, {"held_out", is_held_out(options.seed, index)},
                 {"turns", turns}};
-      line(j.dump());
+      lines.push_back(j.dump());
     };
     auto turn = [&](const char* task, json user, json assistant, const char* extension, const Scene& shown,
                     int number = 0) {
@@ -153,7 +234,9 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
                                   {{{question.needs_video ? "video" : "image", question.needs_video ? video : image}},
                                    {{"text", question.question}}},
                                   {{"text", question.answer}}, ".txt", scene)});
-  }
+    return lines;
+  };
+  in_order(options, make_scene, line);
 }
 
 }  // namespace mm::world

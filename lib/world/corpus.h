@@ -27,6 +27,7 @@ struct CorpusOptions {
   uint64_t seed = 0, first = 0, count = 1;
   int size = 64;                    // image and video side, pixels
   std::vector<std::string> tasks;   // empty: all
+  int threads = 1;                  // scenes made at once; 0: one per core (same bytes either way)
 };
 
 // Writes the scenes' files and calls `line` with each manifest line (no newline), in order.

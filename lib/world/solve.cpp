@@ -244,7 +244,8 @@ SolveReport solve_manifest(const std::string& manifest, const std::string& direc
             auto bytes = media::encode_image(render_image(current.objects, size), media::ImageFormat::Png);
             write_file(path, std::string(bytes.begin(), bytes.end()));
           } else {
-            media::VideoEncoder encoder(path, "mp4", size, size, kVideoFps);
+            // One encoding thread: tiny videos gain nothing from more, and the bytes cannot depend on timing.
+            media::VideoEncoder encoder(path, "mp4", size, size, kVideoFps, 1);
             for (const auto& frame : render_video(current, size)) encoder.add(frame);
             encoder.finish();
           }

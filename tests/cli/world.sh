@@ -4,6 +4,8 @@ run mm-world --describe --seed 3 --first 5 --count 1
 run mm-world --count 4 one
 run mm-world --count 4 two
 sh 'diff -r one two && echo identical'
+run mm-world --threads 2 --count 4 three
+sh 'diff -r -x video.mp4 one three && echo identical but for MP4s'
 sh 'ls one one/s0-000001'
 sh 'wc -l < one/manifest.jsonl'
 sh 'python3 -c "import json,sys
