@@ -118,10 +118,11 @@ def main():
     parser.add_argument("output", help="the packed stream (.mmt); with --prompts, a directory")
     parser.add_argument("--bindir", default="", help="where the mm programs are (default: PATH)")
     parser.add_argument("--bundle", default="", help="model bundle whose tokenizers to use")
+    # The defaults are the default model's (scripts/train-default.sh).
     parser.add_argument("--size", type=int, default=64, help="images and video frames: mm-tokenize --size")
     parser.add_argument("--levels", type=int, default=1, help="mm-tokenize --levels (codes per patch)")
-    parser.add_argument("--fps", type=float, default=2, help="video: frames per second")
-    parser.add_argument("--max-frames", type=int, default=4, help="video: the most frames")
+    parser.add_argument("--fps", type=float, default=1, help="video: frames per second")
+    parser.add_argument("--max-frames", type=int, default=2, help="video: the most frames")
     parser.add_argument("--tasks", default="", help="only these tasks, comma-separated")
     parser.add_argument("--prompts", action="store_true", help="write each task's first user turn to OUTPUT/<id>.mmt")
     parser.add_argument("--held-out", action="store_true", help="allow held-out scenes (evaluation only)")
