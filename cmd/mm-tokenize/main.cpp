@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-audio", no_audio, "Video: leave its sound out (by default it is interleaved with the frames, second by second)");
   app.add_flag("--no-video", no_video, "Video: keep only its sound (audio segments)");
   app.add_flag("--keep-going", keep_going,
-               "Damaged or truncated video: keep what decodes and succeed (the loss is still reported on stderr)");
+               "Damaged or truncated video or sound: keep what decodes and succeed (the loss is still reported on stderr)");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
@@ -172,8 +172,10 @@ int main(int argc, char** argv) {
         segmenter.write_all();
         if (segmenter.source_samples() == 0)
           throw Error(name + ": no sound to tokenize" + (visual.start > 0 ? " after --start" : ""));
-        if (segmenter.damaged_packets() > 0) {
-          cli::warn(program.name(), name + ": " + std::to_string(segmenter.damaged_packets()) + " damaged packets skipped");
+        if (segmenter.damaged_packets() > 0 || segmenter.truncated()) {
+          if (segmenter.damaged_packets() > 0)
+            cli::warn(program.name(), name + ": " + std::to_string(segmenter.damaged_packets()) + " damaged packets skipped");
+          if (segmenter.truncated()) cli::warn(program.name(), name + ": " + segmenter.describe_truncation());
           if (!keep_going) damage += (damage.empty() ? "" : "; ") + name + " is damaged";
         }
         continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "error.h"
 
@@ -79,6 +80,22 @@ bool AudioSegmenter::write_until(double until) {
     }
   }
   return !(ended_ && written_ >= media::Resampler::output_count(read_source_, rate, tokenizer_.sample_rate()));
+}
+
+bool AudioSegmenter::truncated() const {
+  const double declared = decoder_.source_duration();
+  if (!ended_ || !(declared > 0) || declared > 1e7) return false;  // unknown, or not believable
+  double expected = declared - settings_.start;
+  if (settings_.duration > 0) expected = std::min(expected, settings_.duration);
+  const double decoded = double(read_source_) / decoder_.sample_rate();
+  return decoded < expected - std::max(0.05, 0.01 * expected);
+}
+
+std::string AudioSegmenter::describe_truncation() const {
+  char text[160];
+  std::snprintf(text, sizeof text, "truncated: its sound ends at %.2f s of the %.2f s the file declares",
+                settings_.start + double(read_source_) / decoder_.sample_rate(), decoder_.source_duration());
+  return text;
 }
 
 void AudioSegmenter::write_all() {

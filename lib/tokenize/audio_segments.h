@@ -45,6 +45,11 @@ class AudioSegmenter {
   int source_rate() const { return decoder_.source_rate(); }
   int segments() const { return part_; }
   uint64_t damaged_packets() const { return decoder_.damaged_packets(); }
+  // After the end: whether the sound stopped short of the length its file declares (a cut
+  // FLAC or MP3; libsndfile sizes a cut WAV by what is there, so that one reads as whole),
+  // and a one-line account of it.
+  bool truncated() const;
+  std::string describe_truncation() const;
 
  private:
   bool read_more();  // false at the end

@@ -67,7 +67,7 @@ VideoReport write_movie_segments(const std::string& path, const ImageTokenizer& 
   report.frames = video.frames();
   report.segments = video.segments() + sound.segments();
   report.damaged_packets = decoder.damaged_packets() + sound.damaged_packets();
-  report.truncated = decoder.truncated();
+  report.truncated = decoder.truncated() || sound.truncated();
   report.last_timestamp = video.last_timestamp();
   report.source_duration = decoder.source_duration();
   if (report.frames == 0) {

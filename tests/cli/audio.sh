@@ -46,3 +46,6 @@ run mm-render movie.mmt -o back.mp4
 sh 'ffprobe -v error -show_entries stream=codec_type,codec_name,start_time -of csv=p=0 back.mp4'
 sh 'ffmpeg -nostdin -v error -i back.mp4 -ac 1 -ar 16000 back.wav && for t in 0.5 0.75 1.1 1.3 1.75 2.0; do printf "%s %s\n" $t $(sox back.wav -n trim $t 0.1 stat 2>&1 | sed -n "s/RMS *amplitude: *//p" | awk "{print (\$1 > 0.05) ? \"sound\" : \"quiet\"}"); done'
 ls /tmp/mm-render-sound-* 2>/dev/null
+# a cut FLAC: the loss is said; nothing is written unless --keep-going
+sh 'ffmpeg -nostdin -v error -i tone.wav tone.flac && head -c 60000 tone.flac > cut.flac; mm-tokenize cut.flac -o trunc.mmt; ls trunc.mmt 2>&1 | sed "s/.*: //"'
+sh 'mm-tokenize --keep-going cut.flac -o trunc.mmt && mm-render trunc.mmt -o cut-back.wav && echo $(soxi -s cut-back.wav) samples'
