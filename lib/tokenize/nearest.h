@@ -29,7 +29,7 @@ class NearestSearch {
 
  private:
   struct Block {
-    int count, padded;
+    int count = 0, padded = 0;
     std::vector<float> centroids;  // padded floats per centroid (a multiple of 4)
     std::vector<float> half_norms;
     std::vector<uint32_t> ids;     // original index of each
