@@ -12,6 +12,7 @@
 #include "cli/bundle.h"
 #include "cli/files.h"
 #include "cli/program.h"
+#include "cli/sampling_options.h"
 #include "error.h"
 #include "generate/backbone_model.h"
 #include "generate/generator.h"
@@ -32,21 +33,14 @@ int main(int argc, char** argv) {
                            cli::kDevice | cli::kSeed);
   std::string input = "-", bundle, question, state, save_state, conversation, dtype = "f32";
   size_t max_tokens = 0;
-  generate::SamplingOptions sampling;
+  cli::SamplingFlags sampling;
   auto& app = program.app();
   app.add_option("INPUT", input, "The stream to describe ('-' or none: stdin)")->type_name("FILE");
   app.add_option("-p,--prompt", question, "The question, asked as a user turn after the stream")->type_name("TEXT");
   app.add_option("--max-tokens", max_tokens, "The most codes in the answer (default: the bundle's)")
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(1) << 24));
-  auto* temperature = app.add_option("--temperature", sampling.temperature, "Sampling temperature; 0: greedy")
-                          ->type_name("T");
-  auto* top_k = app.add_option("--top-k", sampling.top_k, "Keep the K most likely ids; 0: all")->type_name("K");
-  auto* top_p = app.add_option("--top-p", sampling.top_p, "Keep the smallest set of ids whose probability reaches P")
-                    ->type_name("P");
-  auto* penalty = app.add_option("--repeat-penalty", sampling.repeat_penalty,
-                                 "Divide the logits of ids already in the sequence by this (1: off)")
-                      ->type_name("X");
+  sampling.add(app, false);
   app.add_option("--state", state, "Start from this KV state (mm-encode --state, or --save-state of an earlier turn)")
       ->type_name("FILE");
   app.add_option("--save-state", save_state, "Write the KV state after the answer, for the next turn")
@@ -65,11 +59,7 @@ int main(int argc, char** argv) {
     const generate::Layout layout = generate::Layout::from_json(config.layout_json);
     if (!layout.has("text")) throw Error(dir + ": the bundle's layout has no code range for text");
     auto defaults = generate::GenerationDefaults::from_json(config.generation_json, "text");
-    generate::SamplingOptions chosen = defaults.sampling;
-    if (temperature->count()) chosen.temperature = sampling.temperature;
-    if (top_k->count()) chosen.top_k = sampling.top_k;
-    if (top_p->count()) chosen.top_p = sampling.top_p;
-    if (penalty->count()) chosen.repeat_penalty = sampling.repeat_penalty;
+    generate::SamplingOptions chosen = sampling.over(defaults.sampling);
     chosen.cfg = 1.0f;
     chosen.check();
     tokenize::TokenizerSet tokenizers(dir);

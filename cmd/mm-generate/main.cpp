@@ -7,6 +7,7 @@
 #include "cli/bundle.h"
 #include "cli/files.h"
 #include "cli/program.h"
+#include "cli/sampling_options.h"
 #include "error.h"
 #include "generate/backbone_model.h"
 #include "generate/generator.h"
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   double audio_seconds = 0;
   bool text = false, code = false, only_new = false;
   size_t samples = 1, max_tokens = 0;
-  generate::SamplingOptions sampling;
+  cli::SamplingFlags sampling;
   auto& app = program.app();
   app.add_option("INPUT", input, "The stream to continue ('-' or none: stdin)")->type_name("FILE");
   auto* image_opt = app.add_option("--image", image_grid, "Generate an image of WxH codes (default: the bundle's grid)")
@@ -45,16 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-tokens", max_tokens, "Text and code: the most codes to generate (default: the bundle's)")
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(1) << 24));
-  auto* cfg = app.add_option("--cfg", sampling.cfg, "Classifier-free guidance scale; 1: none (default: the bundle's)")
-                  ->type_name("SCALE");
-  auto* temperature = app.add_option("--temperature", sampling.temperature, "Sampling temperature; 0: greedy")
-                          ->type_name("T");
-  auto* top_k = app.add_option("--top-k", sampling.top_k, "Keep the K most likely ids; 0: all")->type_name("K");
-  auto* top_p = app.add_option("--top-p", sampling.top_p, "Keep the smallest set of ids whose probability reaches P")
-                    ->type_name("P");
-  auto* penalty = app.add_option("--repeat-penalty", sampling.repeat_penalty,
-                                 "Divide the logits of ids already in the sequence by this (1: off)")
-                      ->type_name("X");
+  sampling.add(app, true);
   app.add_option("--state", state, "Start from this KV state (mm-encode --state) instead of reading the input anew")
       ->type_name("FILE");
   app.add_option("--role", role, "Role of the new segments (default: assistant when the input has turns)")
@@ -81,13 +73,9 @@ int main(int argc, char** argv) {
     const generate::Layout layout = generate::Layout::from_json(config.layout_json);
     if (!layout.has(modality)) throw Error(dir + ": the bundle's layout has no code range for " + modality);
     auto defaults = generate::GenerationDefaults::from_json(config.generation_json, modality);
-    generate::SamplingOptions chosen_sampling = defaults.sampling;
-    if (cfg->count()) chosen_sampling.cfg = sampling.cfg;
-    if (temperature->count()) chosen_sampling.temperature = sampling.temperature;
-    if (top_k->count()) chosen_sampling.top_k = sampling.top_k;
-    if (top_p->count()) chosen_sampling.top_p = sampling.top_p;
-    if (penalty->count()) chosen_sampling.repeat_penalty = sampling.repeat_penalty;
-    if (modality == "text" || modality == "code") chosen_sampling.cfg = cfg->count() ? sampling.cfg : 1.0f;
+    generate::SamplingOptions chosen_sampling = sampling.over(defaults.sampling);
+    // Guidance is for media; text and code get it only when asked for.
+    if ((modality == "text" || modality == "code") && !sampling.cfg_given()) chosen_sampling.cfg = 1.0f;
     chosen_sampling.check();
     tokenize::TokenizerSet tokenizers(dir);
 
