@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include "error.h"
+#include "media/ffmpeg_support.h"
 
 namespace mm::media {
 
@@ -21,12 +22,6 @@ namespace {
 constexpr int kMaxRate = 768000;
 constexpr int kMaxChannels = 64;
 constexpr size_t kBlock = 4096;
-
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 // Where decoded sound comes from: interleaved floats at the source's rate and channels.
 class Backend {
@@ -62,7 +57,7 @@ class SndfileBackend : public Backend {
 class FfmpegBackend : public Backend {
  public:
   explicit FfmpegBackend(const std::string& path) : path_(path) {
-    av_log_set_level(AV_LOG_QUIET);
+    quiet_ffmpeg();
     int rc = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
     if (rc < 0) throw Error(path + ": " + av_error(rc));
     if ((rc = avformat_find_stream_info(format_, nullptr)) < 0) throw Error(path + ": " + av_error(rc));

@@ -18,18 +18,13 @@ extern "C" {
 }
 
 #include "error.h"
+#include "media/ffmpeg_support.h"
 
 namespace mm::media {
 
 namespace {
 
 constexpr size_t kMaxImageFileBytes = size_t(1) << 30;
-
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 void check_sides(int width, int height, const std::string& name) {
   if (width <= 0 || height <= 0 || width > kMaxImageSide || height > kMaxImageSide)
@@ -118,7 +113,7 @@ void rgba_to_rgb(const std::vector<uint8_t>& rgba, Image& image) {
 }
 
 Image decode_ffmpeg(std::string_view bytes, const std::string& name) {
-  av_log_set_level(AV_LOG_QUIET);
+  quiet_ffmpeg();
   FfmpegImage f;
   MemoryReader reader{bytes};
   constexpr int kBuffer = 1 << 16;
@@ -195,7 +190,7 @@ std::vector<uint8_t> encode_png(const Image& image) {
 
 // One frame through an FFmpeg image encoder: its packet is the whole file for mjpeg and libwebp.
 std::vector<uint8_t> encode_ffmpeg(const Image& image, ImageFormat format, int quality) {
-  av_log_set_level(AV_LOG_QUIET);
+  quiet_ffmpeg();
   bool jpeg = format == ImageFormat::Jpeg;
   const char* encoder_name = jpeg ? "mjpeg" : "libwebp";
   const AVCodec* encoder = avcodec_find_encoder_by_name(encoder_name);

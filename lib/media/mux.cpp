@@ -11,6 +11,7 @@ extern "C" {
 }
 
 #include "error.h"
+#include "media/ffmpeg_support.h"
 #include "media/audio.h"
 
 namespace mm::media {
@@ -18,12 +19,6 @@ namespace mm::media {
 namespace {
 
 constexpr int kRate = 48000;
-
-std::string av_text(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 struct Contexts {
   AVFormatContext* in = nullptr;
@@ -46,17 +41,17 @@ struct Contexts {
 }  // namespace
 
 void mux_sound(const std::string& video, const std::string& sound, const std::string& output) {
-  av_log_set_level(AV_LOG_QUIET);
+  quiet_ffmpeg();
   Contexts c;
   int rc = avformat_open_input(&c.in, video.c_str(), nullptr, nullptr);
-  if (rc < 0) throw Error(video + ": " + av_text(rc));
-  if ((rc = avformat_find_stream_info(c.in, nullptr)) < 0) throw Error(video + ": " + av_text(rc));
+  if (rc < 0) throw Error(video + ": " + av_error(rc));
+  if ((rc = avformat_find_stream_info(c.in, nullptr)) < 0) throw Error(video + ": " + av_error(rc));
   const int vi = av_find_best_stream(c.in, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (vi < 0) throw Error(video + ": no video stream to add sound to");
   AVStream* in_video = c.in->streams[vi];
 
   if ((rc = avformat_alloc_output_context2(&c.out, nullptr, "mp4", output.c_str())) < 0 || !c.out)
-    throw Error(output + ": " + av_text(rc));
+    throw Error(output + ": " + av_error(rc));
   AVStream* out_video = avformat_new_stream(c.out, nullptr);
   avcodec_parameters_copy(out_video->codecpar, in_video->codecpar);
   out_video->codecpar->codec_tag = 0;
@@ -71,13 +66,13 @@ void mux_sound(const std::string& video, const std::string& sound, const std::st
   c.aac->bit_rate = 96000;
   c.aac->time_base = AVRational{1, kRate};
   if (c.out->oformat->flags & AVFMT_GLOBALHEADER) c.aac->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  if ((rc = avcodec_open2(c.aac, encoder, nullptr)) < 0) throw Error("AAC encoder: " + av_text(rc));
+  if ((rc = avcodec_open2(c.aac, encoder, nullptr)) < 0) throw Error("AAC encoder: " + av_error(rc));
   AVStream* out_audio = avformat_new_stream(c.out, nullptr);
   avcodec_parameters_from_context(out_audio->codecpar, c.aac);
   out_audio->time_base = c.aac->time_base;
 
-  if ((rc = avio_open(&c.out->pb, output.c_str(), AVIO_FLAG_WRITE)) < 0) throw Error(output + ": " + av_text(rc));
-  if ((rc = avformat_write_header(c.out, nullptr)) < 0) throw Error(output + ": " + av_text(rc));
+  if ((rc = avio_open(&c.out->pb, output.c_str(), AVIO_FLAG_WRITE)) < 0) throw Error(output + ": " + av_error(rc));
+  if ((rc = avformat_write_header(c.out, nullptr)) < 0) throw Error(output + ": " + av_error(rc));
 
   AudioOptions options;
   options.sample_rate = kRate;
@@ -94,10 +89,10 @@ void mux_sound(const std::string& video, const std::string& sound, const std::st
     for (;;) {
       int r = avcodec_receive_packet(c.aac, c.packet);
       if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return;
-      if (r < 0) throw Error("AAC encoder: " + av_text(r));
+      if (r < 0) throw Error("AAC encoder: " + av_error(r));
       av_packet_rescale_ts(c.packet, c.aac->time_base, out_audio->time_base);
       c.packet->stream_index = out_audio->index;
-      if ((r = av_interleaved_write_frame(c.out, c.packet)) < 0) throw Error(output + ": " + av_text(r));
+      if ((r = av_interleaved_write_frame(c.out, c.packet)) < 0) throw Error(output + ": " + av_error(r));
     }
   };
   // Encodes the next frame of sound (or, at its end, flushes the encoder once).
@@ -124,7 +119,7 @@ void mux_sound(const std::string& video, const std::string& sound, const std::st
     c.frame->pts = audio_pts;
     audio_pts += int64_t(got);
     int r = avcodec_send_frame(c.aac, c.frame);
-    if (r < 0) throw Error("AAC encoder: " + av_text(r));
+    if (r < 0) throw Error("AAC encoder: " + av_error(r));
     drain_audio();
   };
 
@@ -142,11 +137,11 @@ void mux_sound(const std::string& video, const std::string& sound, const std::st
     av_packet_rescale_ts(video_packet, in_video->time_base, out_video->time_base);
     video_packet->stream_index = out_video->index;
     video_packet->pos = -1;
-    if ((rc = av_interleaved_write_frame(c.out, video_packet)) < 0) throw Error(output + ": " + av_text(rc));
+    if ((rc = av_interleaved_write_frame(c.out, video_packet)) < 0) throw Error(output + ": " + av_error(rc));
   }
-  if (rc != AVERROR_EOF) throw Error(video + ": " + av_text(rc));
+  if (rc != AVERROR_EOF) throw Error(video + ": " + av_error(rc));
   while (!audio_flushed) encode_audio();
-  if ((rc = av_write_trailer(c.out)) < 0) throw Error(output + ": " + av_text(rc));
+  if ((rc = av_write_trailer(c.out)) < 0) throw Error(output + ": " + av_error(rc));
 }
 
 }  // namespace mm::media

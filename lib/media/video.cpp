@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include "error.h"
+#include "media/ffmpeg_support.h"
 
 namespace mm::media {
 
@@ -19,20 +20,6 @@ namespace {
 
 constexpr int kMaxSide = 16384;
 
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
-
-// FFmpeg's own log would print around our one-line errors.
-void quiet_ffmpeg() {
-  static bool done = [] {
-    av_log_set_level(AV_LOG_QUIET);
-    return true;
-  }();
-  (void)done;
-}
 
 }  // namespace
 
