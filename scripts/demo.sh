@@ -101,6 +101,27 @@ mm-describe --bundle "$out/tiny" "$out/turn1.mmt" -p "Who may copy it?" --max-to
   --state "$out/turn1.state" \
   | python3 -c 'import json, sys; t = json.load(sys.stdin)["tokens"]; print("turn 2: %d ids in the conversation, %d from the state, %d prefilled, %d answered" % (t["prompt"], t["cached"], t["prefilled"], t["answer"]))'
 
+step "the default model (models/default, trained by scripts/train-default.sh) on a held-out scene"
+default_bundle=$(dirname "$(realpath "$0")")/../models/default
+if [[ -f $default_bundle/model.safetensors ]]; then
+  # The world's tasks for one held-out scene, as the model saw them in training: each
+  # task's user turn (the scene's image or video at 64x64, one code level, and the request).
+  mm-world --split eval --first 3 --count 1 --size 64 -q -f "$out/world"
+  python3 "$(dirname "$(realpath "$0")")/world-corpus.py" --held-out --prompts \
+    --tasks caption_image,draw_caption,describe_motion,answer_question "$out/world/manifest.jsonl" "$out/prompts"
+  scene=s0-000003
+  caption=$(python3 -c 'import json,sys; [print(t["turns"][0]["user"][0]["text"][5:]) for t in map(json.loads, open(sys.argv[1])) if t["task"] == "draw_caption"]' "$out/world/manifest.jsonl")
+  echo "caption -> image: \"$caption\" -> $out/drawn.png"
+  mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/drawn.png"
+  echo "that image described back: $({ mm-tokenize --role user --size 64 --levels 1 "$out/drawn.png"; mm-tokenize --role user --text "describe the image"; } | mm-describe)"
+  echo "the scene's own image described: $(mm-describe "$out/prompts/$scene.caption_image.mmt")"
+  echo "its video, what moves: $(mm-describe "$out/prompts/$scene.describe_motion.mmt")"
+  echo "a question: $(python3 -c 'import json,sys; [print(p["text"]) for t in map(json.loads, open(sys.argv[1])) if t["task"] == "answer_question" for p in t["turns"][0]["user"] if "text" in p]' "$out/world/manifest.jsonl") $(mm-describe "$out/prompts/$scene.answer_question.mmt")"
+  echo "(speech and two-turn edits are not in this model's training; see README)"
+else
+  echo "models/default has no trained weights (scripts/train-default.sh makes them)"
+fi
+
 step "done: files are in $out"
 ls -l "$out"
 
