@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 
 #include <sndfile.h>
 
@@ -151,11 +153,46 @@ class FfmpegBackend : public Backend {
   std::vector<float> pending_;
 };
 
+// The frames a RIFF/WAVE file's "data" chunk declares, or 0 when unknown (no such chunk,
+// or the 0 and 0xFFFFFFFF placeholders that streaming writers leave). libsndfile counts the
+// frames that are present, so a cut WAV would otherwise read as a shorter, whole one.
+uint64_t wav_declared_frames(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  auto u32 = [](const unsigned char* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; };
+  unsigned char head[12];
+  if (!in.read(reinterpret_cast<char*>(head), 12) || std::memcmp(head, "RIFF", 4) != 0 || std::memcmp(head + 8, "WAVE", 4) != 0)
+    return 0;
+  uint32_t block_align = 0;
+  // A bounded walk: a hostile file cannot keep us here.
+  for (int chunks = 0; chunks < 64; ++chunks) {
+    unsigned char chunk[8];
+    if (!in.read(reinterpret_cast<char*>(chunk), 8)) return 0;
+    const uint32_t size = u32(chunk + 4);
+    if (std::memcmp(chunk, "fmt ", 4) == 0 && size >= 16) {
+      unsigned char fmt[16];
+      if (!in.read(reinterpret_cast<char*>(fmt), 16)) return 0;
+      block_align = uint32_t(fmt[12]) | uint32_t(fmt[13]) << 8;
+      in.seekg(std::streamoff(size - 16 + (size & 1)), std::ios::cur);
+    } else if (std::memcmp(chunk, "data", 4) == 0) {
+      if (block_align == 0 || size == 0 || size == 0xFFFFFFFFu) return 0;
+      return size / block_align;
+    } else {
+      in.seekg(std::streamoff(size) + (size & 1), std::ios::cur);
+    }
+  }
+  return 0;
+}
+
 std::unique_ptr<Backend> open_backend(const std::string& path, std::string& name) {
   SF_INFO info{};
   if (SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info)) {
     name = "libsndfile";
-    return std::make_unique<SndfileBackend>(file, info);
+    auto backend = std::make_unique<SndfileBackend>(file, info);
+    const int type = info.format & SF_FORMAT_TYPEMASK;
+    if ((type == SF_FORMAT_WAV || type == SF_FORMAT_WAVEX) && info.samplerate > 0)
+      if (uint64_t declared = wav_declared_frames(path); declared > uint64_t(info.frames))
+        backend->duration = double(declared) / info.samplerate;
+    return backend;
   }
   name = "ffmpeg";
   return std::make_unique<FfmpegBackend>(path);

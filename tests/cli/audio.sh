@@ -49,3 +49,6 @@ ls /tmp/mm-render-sound-* 2>/dev/null
 # a cut FLAC: the loss is said; nothing is written unless --keep-going
 sh 'ffmpeg -nostdin -v error -i tone.wav tone.flac && head -c 60000 tone.flac > cut.flac; mm-tokenize cut.flac -o trunc.mmt; ls trunc.mmt 2>&1 | sed "s/.*: //"'
 sh 'mm-tokenize --keep-going cut.flac -o trunc.mmt && mm-render trunc.mmt -o cut-back.wav && echo $(soxi -s cut-back.wav) samples'
+# a cut WAV: libsndfile reads what is there, the header says what should be
+sh 'head -c 50000 tone.wav > cut.wav; mm-tokenize cut.wav -o trunc-wav.mmt; ls trunc-wav.mmt 2>&1 | sed "s/.*: //"'
+sh 'mm-tokenize --keep-going cut.wav -o trunc-wav.mmt 2>/dev/null && echo kept'
