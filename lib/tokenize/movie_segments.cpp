@@ -34,21 +34,9 @@ VideoReport write_movie_segments(const std::string& path, const ImageTokenizer& 
                                  const AudioTokenizer& audio_tokenizer, stream::Writer& writer,
                                  const VisualOptions& visual, double chunk_seconds) {
   if (!(chunk_seconds > 0)) throw UsageError("the chunk length must be positive");
-  media::VideoOptions vo;
-  vo.fps = visual.fps;
-  vo.start = visual.start;
-  vo.duration = visual.duration;
-  vo.max_frames = visual.max_frames;
-  vo.threads = visual.threads;
-  media::VideoDecoder decoder(path, vo);
-  VideoSegmentSettings settings;
-  settings.size = visual.size;
-  settings.levels = visual.levels;
-  settings.role = visual.role;
-  settings.source = visual.source;
-  settings.threads = visual.threads;
-  settings.progress = visual.progress;
-  VideoSegmenter video(decoder, video_tokenizer, writer, settings);
+  // The pictures are read and coded exactly as a silent video's are.
+  media::VideoDecoder decoder(path, video_decoder_options(visual));
+  VideoSegmenter video(decoder, video_tokenizer, writer, video_segment_settings(visual));
 
   AudioSegmentSettings audio_settings;
   audio_settings.start = visual.start;

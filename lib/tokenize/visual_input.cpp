@@ -49,15 +49,17 @@ std::string VideoReport::describe() const {
   return out + fmt::format(" ({} frames tokenized)", frames);
 }
 
-VideoReport write_video_segments(const std::string& path, const ImageTokenizer& tokenizer, stream::Writer& writer,
-                                 const VisualOptions& options) {
+media::VideoOptions video_decoder_options(const VisualOptions& options) {
   media::VideoOptions vo;
   vo.fps = options.fps;
   vo.start = options.start;
   vo.duration = options.duration;
   vo.max_frames = options.max_frames;
   vo.threads = options.threads;
-  media::VideoDecoder decoder(path, vo);
+  return vo;
+}
+
+VideoSegmentSettings video_segment_settings(const VisualOptions& options) {
   VideoSegmentSettings settings;
   settings.size = options.size;
   settings.levels = options.levels;
@@ -66,7 +68,13 @@ VideoReport write_video_segments(const std::string& path, const ImageTokenizer& 
   settings.threads = options.threads;
   settings.progress = options.progress;
   settings.reuse_below = options.reuse_below;
-  VideoSegmenter segmenter(decoder, tokenizer, writer, settings);
+  return settings;
+}
+
+VideoReport write_video_segments(const std::string& path, const ImageTokenizer& tokenizer, stream::Writer& writer,
+                                 const VisualOptions& options) {
+  media::VideoDecoder decoder(path, video_decoder_options(options));
+  VideoSegmenter segmenter(decoder, tokenizer, writer, video_segment_settings(options));
   segmenter.write_all();
   VideoReport report;
   report.frames = segmenter.frames();

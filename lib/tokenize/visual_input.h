@@ -7,9 +7,11 @@
 #include <string>
 
 #include "media/image.h"
+#include "media/video.h"
 #include "media/resize.h"
 #include "stream/writer.h"
 #include "tokenize/image_tokenizer.h"
+#include "tokenize/video_segments.h"
 
 namespace mm::tokenize {
 
@@ -24,6 +26,11 @@ struct VisualOptions {
   std::string role, source;  // for the metadata
   std::function<void(int64_t frames)> progress;
 };
+
+// What the options mean to the video decoder and to the segmenter: one place for every
+// path that tokenizes video (pictures alone, or pictures with their sound).
+media::VideoOptions video_decoder_options(const VisualOptions& options);
+VideoSegmentSettings video_segment_settings(const VisualOptions& options);
 
 // One image segment: the picture resized by the policy, its codes and metadata.
 void write_image_segment(const media::Image& image, const ImageTokenizer& tokenizer, stream::Writer& writer,
