@@ -41,6 +41,9 @@ for s in json.load(sys.stdin)[\"segments\"]:
 sh 'mm-tokenize --no-audio movie.mp4 | mm-inspect --json | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
 sh 'mm-tokenize --no-video movie.mp4 | mm-inspect --json | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
 run mm-tokenize --no-video --no-audio movie.mp4
+# the pictures of a video with sound are coded as those of the silent video, options included
+sh 'for o in "" "--no-audio"; do mm-tokenize $o --reuse-below -1 movie.mp4 | mm-inspect --dump | grep -A1 "\"modality\":\"video\"" | grep ^tokens | md5sum; done | uniq | wc -l'
+sh 'mm-tokenize --reuse-below -1 movie.mp4 | mm-inspect --dump | grep -A1 "\"modality\":\"video\"" | grep -c ^tokens'
 # rendered back into one MP4 with an AAC track, both from time 0; the beep is still at 1-1.5 s
 run mm-render movie.mmt -o back.mp4
 sh 'ffprobe -v error -show_entries stream=codec_type,codec_name,start_time -of csv=p=0 back.mp4'
