@@ -68,7 +68,8 @@ import os
 os.replace(path + ".tmp", path)
 PY
   "$bin/mm-bundle" verify "$to"
-  for f in loss.csv loss.png training.json; do [ -f "$from/$f" ] && cp "$from/$f" "$to/training-$f"; done
+  for f in loss.csv loss.png; do [ -f "$from/$f" ] && cp "$from/$f" "$to/training-$f"; done
+  [ -f "$from/training.json" ] && cp "$from/training.json" "$to/training.json"
   echo "installed $from into $to"
 }
 
