@@ -43,15 +43,10 @@ int main(int argc, char** argv) {
     double seconds = 0;
     nlohmann::json sources = nlohmann::json::array();
     for (const auto& path : inputs) {
-      media::AudioOptions audio;
-      audio.sample_rate = fitter.geometry().sample_rate;
-      audio.channels = 1;
-      media::AudioDecoder decoder(path, audio);
-      std::vector<float> samples;
-      while (decoder.read(samples, 1 << 16) > 0) {
-      }
+      const int rate = fitter.geometry().sample_rate;
+      std::vector<float> samples = media::read_mono(path, rate);
       fitter.add(samples.data(), samples.size());
-      seconds += double(samples.size()) / audio.sample_rate;
+      seconds += double(samples.size()) / rate;
       // Names only, so the codebooks do not depend on where the files lie.
       sources.push_back(path.substr(path.find_last_of('/') + 1));
     }

@@ -295,6 +295,17 @@ int AudioDecoder::channels() const { return state_->channels; }
 int AudioDecoder::source_rate() const { return state_->backend->rate; }
 int AudioDecoder::source_channels() const { return state_->backend->channels; }
 double AudioDecoder::source_duration() const { return state_->backend->duration; }
+
+std::vector<float> read_mono(const std::string& path, int sample_rate) {
+  AudioOptions options;
+  options.sample_rate = sample_rate;
+  options.channels = 1;
+  AudioDecoder decoder(path, options);
+  std::vector<float> samples;
+  while (decoder.read(samples, 1 << 16) > 0) {
+  }
+  return samples;
+}
 const std::string& AudioDecoder::backend() const { return state_->backend_name; }
 uint64_t AudioDecoder::damaged_packets() const { return state_->backend->damaged; }
 

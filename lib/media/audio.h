@@ -42,6 +42,10 @@ class AudioDecoder {
   std::unique_ptr<State> state_;
 };
 
+// The whole recording as mono samples at `sample_rate`, for fitting and measuring where
+// all of it is needed at once (memory grows with the length; streaming uses AudioDecoder).
+std::vector<float> read_mono(const std::string& path, int sample_rate);
+
 class AudioWriter {
  public:
   // `format`: "wav" (16-bit PCM) or "flac" (16-bit). Throws mm::Error.

@@ -19,16 +19,7 @@ namespace {
 
 using namespace mm;
 
-std::vector<float> load(const std::string& path) {
-  media::AudioOptions options;
-  options.sample_rate = 16000;
-  options.channels = 1;
-  media::AudioDecoder decoder(path, options);
-  std::vector<float> samples;
-  while (decoder.read(samples, 1 << 16) > 0) {
-  }
-  return samples;
-}
+std::vector<float> load(const std::string& path) { return media::read_mono(path, 16000); }
 
 using Metrics = tokenize::AudioQuality;
 

@@ -43,16 +43,7 @@ const Fixtures& fixtures() {
   return f;
 }
 
-std::vector<float> load16k(const std::string& path) {
-  media::AudioOptions options;
-  options.sample_rate = 16000;
-  options.channels = 1;
-  media::AudioDecoder decoder(path, options);
-  std::vector<float> samples;
-  while (decoder.read(samples, 1 << 16) > 0) {
-  }
-  return samples;
-}
+std::vector<float> load16k(const std::string& path) { return media::read_mono(path, 16000); }
 
 AudioQuality round_trip(const std::vector<float>& samples) {
   std::vector<uint32_t> codes;
