@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/bundle.h"
@@ -25,16 +26,33 @@
 #include "stream/writer.h"
 #include "tokenize/tokenizer_set.h"
 
+namespace {
+
+bool names_a_stream(const std::string& argument) {
+  std::error_code ec;
+  return argument == "-" || (argument.size() > 4 && argument.compare(argument.size() - 4, 4, ".mmt") == 0) ||
+         std::filesystem::exists(argument, ec);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace mm;
   cli::Program program("mm-describe",
-                       "Answer in text about a token stream (a question with --prompt), printing words as they come.",
+                       "Answer in text about a token stream (a question as an argument or --prompt), printing words as they come.",
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kJson | cli::kThreads |
                            cli::kDevice | cli::kSeed);
   std::string input = "-", bundle, question, state, save_state, conversation, dtype = "f32";
   size_t max_tokens = 0;
   cli::SamplingFlags sampling;
   auto& app = program.app();
+  // DESIGN's `mm-tokenize clip.mp4 | mm-describe "what happens?"`: the question may come first,
+  // as a positional, and a lone positional that is clearly a stream stays the INPUT.
+  std::string positional_question;
+  app.add_option("QUESTION", positional_question,
+                 "The question, as --prompt; a lone argument that is '-', ends in .mmt or names an existing file is "
+                 "the INPUT instead")
+      ->type_name("TEXT");
   app.add_option("INPUT", input, "The stream to describe ('-' or none: stdin)")->type_name("FILE");
   app.add_option("-p,--prompt", question, "The question, asked as a user turn after the stream")->type_name("TEXT");
   app.add_option("--max-tokens", max_tokens, "The most codes in the answer (default: the bundle's)")
@@ -53,6 +71,13 @@ int main(int argc, char** argv) {
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
+    if (app.count("QUESTION") && !app.count("INPUT") && names_a_stream(positional_question)) {
+      input = positional_question;
+      positional_question.clear();
+    } else if (app.count("QUESTION")) {
+      if (!question.empty()) throw UsageError("give the question once: as an argument or with --prompt, not both");
+      question = positional_question;
+    }
     const std::string dir = cli::find_bundle(bundle);
     auto config = model::BundleConfig::load(dir);
     if (config.layout_json.empty()) throw Error(dir + ": the bundle's config has no \"layout\"");

@@ -87,6 +87,10 @@ print(\"prefilled with the state:\", w[\"tokens\"][\"prefilled\"], \"without:\",
 segments t2.mmt
 sh 'mm-describe t2.mmt -p "Last question." --seed 1 --state t2.state > /dev/null && echo third turn from the second state'
 sh 'mm-describe t1.mmt --seed 1 --state t2.state'
+# the question may come first, as DESIGN's `... | mm-describe "what happens?"`; a lone
+# argument that is a stream stays the input
+sh 'mm-describe --seed 1 --max-tokens 8 -p "What is it?" prompt.mmt > p.txt; mm-describe --seed 1 --max-tokens 8 "What is it?" < prompt.mmt | cmp - p.txt && mm-describe --seed 1 --max-tokens 8 "What is it?" prompt.mmt | cmp - p.txt && echo the question as an argument'
+run mm-describe "What is it?" prompt.mmt -p "Again?"
 
 # errors: bad options, bundles, streams and states
 run mm-generate --image --audio 1 prompt.mmt
