@@ -104,19 +104,47 @@ mm-describe --bundle "$out/tiny" "$out/turn1.mmt" -p "Who may copy it?" --max-to
 step "the default model (models/default, trained by scripts/train-default.sh) on a held-out scene"
 default_bundle=$(dirname "$(realpath "$0")")/../models/default
 if [[ -f $default_bundle/model.safetensors ]]; then
-  # The world's tasks for one held-out scene, as the model saw them in training: each
-  # task's user turn (the scene's image or video at 64x64, one code level, and the request).
-  mm-world --split eval --first 3 --count 1 --size 64 -q -f "$out/world"
+  # Four held-out scenes (seed 0 is never trained on), each task's user turn as the model
+  # saw them in training (images and video frames at 64x64, one code level). The pictures
+  # and answers go to $out/gallery, with gallery.md, the table README.md shows (docs/demo/).
+  first=3 count=4
+  mm-world --split eval --first $first --count $count --size 64 -q -f "$out/world"
   python3 "$(dirname "$(realpath "$0")")/world-corpus.py" --held-out --prompts \
-    --tasks caption_image,draw_caption,describe_motion,answer_question "$out/world/manifest.jsonl" "$out/prompts"
-  scene=s0-000003
-  caption=$(python3 -c 'import json,sys; [print(t["turns"][0]["user"][0]["text"][5:]) for t in map(json.loads, open(sys.argv[1])) if t["task"] == "draw_caption"]' "$out/world/manifest.jsonl")
-  echo "caption -> image: \"$caption\" -> $out/drawn.png"
-  mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/drawn.png"
-  echo "that image described back: $({ mm-tokenize --role user --size 64 --levels 1 "$out/drawn.png"; mm-tokenize --role user --text "describe the image"; } | mm-describe)"
-  echo "the scene's own image described: $(mm-describe "$out/prompts/$scene.caption_image.mmt")"
-  echo "its video, what moves: $(mm-describe "$out/prompts/$scene.describe_motion.mmt")"
-  echo "a question: $(python3 -c 'import json,sys; [print(p["text"]) for t in map(json.loads, open(sys.argv[1])) if t["task"] == "answer_question" for p in t["turns"][0]["user"] if "text" in p]' "$out/world/manifest.jsonl") $(mm-describe "$out/prompts/$scene.answer_question.mmt")"
+    --tasks caption_image,code_image,draw_caption,describe_motion,answer_question "$out/world/manifest.jsonl" "$out/prompts"
+  mkdir -p "$out/gallery"
+  user_text() {  # the user's words of one task of one scene
+    python3 -c 'import json,sys
+for t in map(json.loads, open(sys.argv[1])):
+    if t["id"].startswith(sys.argv[2] + ".") and t["task"] == sys.argv[3]:
+        print(" ".join(p["text"] for p in t["turns"][0]["user"] if "text" in p))' "$out/world/manifest.jsonl" "$1" "$2"
+  }
+  cell() { printf '%s' "$1" | sed 's/|/\\|/g'; }
+  {
+    echo "| the scene (held out) | its caption, drawn by the model | the model's caption of the scene | the model's code for it, drawn by mm-draw | what moves, from its video | a question, answered |"
+    echo "|---|---|---|---|---|---|"
+  } > "$out/gallery/gallery.md"
+  for ((i = first; i < first + count; ++i)); do
+    scene=$(printf 's0-%06d' $i)
+    cp "$out/world/$scene/image.png" "$out/gallery/$scene-scene.png"
+    caption=$(user_text "$scene" draw_caption)
+    caption=${caption#draw }
+    mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/gallery/$scene-drawn.png"
+    said=$(mm-describe "$out/prompts/$scene.caption_image.mmt")
+    code=$(mm-generate --code --only-new "$out/prompts/$scene.code_image.mmt" | mm-render)
+    printf "%s\n" "$code" | mm-draw -f -o "$out/gallery/$scene-code.png" 2>/dev/null || rm -f "$out/gallery/$scene-code.png"
+    motion=$(mm-describe "$out/prompts/$scene.describe_motion.mmt")
+    question=$(user_text "$scene" answer_question)
+    answer=$(mm-describe "$out/prompts/$scene.answer_question.mmt")
+    echo "$scene: \"$caption\" -> $out/gallery/$scene-drawn.png"
+    echo "  its image described: $said"
+    echo "  its image as code: $(printf '%s' "$code" | tr '\n' ';')"
+    echo "  its video, what moves: $motion"
+    echo "  $question $answer"
+    code_cell="<img src=\"$scene-code.png\" width=\"128\"><br>\`$(printf '%s' "$code" | tr '\n' ';' | sed 's/|/\\|/g')\`"
+    [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code")\`"
+    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption") | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
+  done
+  echo "pictures and the table: $out/gallery (gallery.md)"
   echo "(speech and two-turn edits are not in this model's training; see README)"
 else
   echo "models/default has no trained weights (scripts/train-default.sh makes them)"
