@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "model/bundle.h"
+#include "model/cpu_gemm.h"
 
 // Fused attention (one kernel, flash or memory-efficient on CUDA) arrived in libtorch 2.0;
 // Debian's 1.13 takes the plain matmul-softmax path. Both see the same layout and mask.
@@ -67,6 +68,10 @@ at::Tensor HeadLayerNorm::forward(const at::Tensor& x) const {
 }
 
 Linear::Linear(int64_t in, int64_t out, bool allocate) { weight = parameter(*this, "weight", {out, in}, allocate); }
+
+at::Tensor Linear::forward(const at::Tensor& x) const {
+  return small_batch_linear_applies(x, weight) ? small_batch_linear(x, weight) : at::linear(x, weight);
+}
 
 Embedding::Embedding(int64_t count, int64_t dim, bool allocate) { weight = parameter(*this, "weight", {count, dim}, allocate); }
 
@@ -234,7 +239,8 @@ at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positi
 }
 
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
-  return at::linear(hidden, lm_head ? lm_head->weight : model->embed_tokens->weight);
+  const at::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;
+  return small_batch_linear_applies(hidden, head) ? small_batch_linear(hidden, head) : at::linear(hidden, head);
 }
 
 }  // namespace mm::model

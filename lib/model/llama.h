@@ -49,7 +49,9 @@ struct HeadLayerNorm : torch::nn::Module {
 
 struct Linear : torch::nn::Module {
   Linear(int64_t in, int64_t out, bool allocate);
-  at::Tensor forward(const at::Tensor& x) const { return at::linear(x, weight); }
+  // A few rows on the CPU without autograd (decoding) take the small-batch kernel
+  // (cpu_gemm.h); everything else, training included, libtorch's at::linear.
+  at::Tensor forward(const at::Tensor& x) const;
   at::Tensor weight;
 };
 

@@ -1,0 +1,205 @@
+#include "model/cpu_gemm.h"
+
+#include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+
+#include <algorithm>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define MM_SMALL_BATCH_KERNEL 1
+#else
+#define MM_SMALL_BATCH_KERNEL 0
+#endif
+
+namespace mm::model {
+
+namespace {
+
+#if MM_SMALL_BATCH_KERNEL
+
+// Compiled for AVX2 and FMA whatever the build's -march; only called after the CPU check.
+#define MM_AVX2 __attribute__((target("avx2,fma")))
+
+constexpr int64_t kLanes = 8;
+
+MM_AVX2 inline __m256 load8(const float* w) { return _mm256_loadu_ps(w); }
+
+// bfloat16 is the upper half of a float32: widen each to 32 bits and shift it up.
+MM_AVX2 inline __m256 load8(const c10::BFloat16* w) {
+  __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
+// The last count (< 8) weights of a row, zero beyond them (x is zero there too).
+template <class W>
+MM_AVX2 inline __m256 load_tail(const W* w, int64_t count) {
+  W padded[kLanes] = {};
+  std::copy(w, w + count, padded);
+  return load8(padded);
+}
+
+// The eight lanes summed in one fixed order.
+MM_AVX2 inline float sum_lanes(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+inline void store(float v, float* out) { *out = v; }
+inline void store(float v, c10::BFloat16* out) { *out = c10::BFloat16(v); }
+
+// y[i][r] = x[i]·w[r] for MR rows of x (float32, stride xs, zero-padded to a multiple of 8)
+// and NR rows of w (k weights each). Every output lane accumulates the same products in
+// the same order whatever MR and NR are, so the tiling never changes a result.
+template <int MR, int NR, class W, class Y>
+MM_AVX2 void tile(const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  __m256 acc[MR][NR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_setzero_ps();
+  const int64_t full = k / kLanes * kLanes;
+  for (int64_t c = 0; c < full; c += kLanes) {
+    __m256 wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load8(w + r * k + c);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (NR + r) * k + c), _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m256 xv = _mm256_loadu_ps(x + i * xs + c);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_fmadd_ps(wv[r], xv, acc[i][r]);
+    }
+  }
+  if (full < k) {
+    __m256 wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load_tail(w + r * k + full, k - full);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m256 xv = _mm256_loadu_ps(x + i * xs + full);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_fmadd_ps(wv[r], xv, acc[i][r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) store(sum_lanes(acc[i][r]), y + i * ys + r);
+}
+
+// All m rows of x against NR rows of w, in tiles of up to MR rows of x.
+template <int MR, int NR, class W, class Y>
+MM_AVX2 void rows_of_w(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  int64_t i = 0;
+  for (; i + MR <= m; i += MR) tile<MR, NR>(x + i * xs, xs, w, k, y + i * ys, ys);
+  const int64_t left = m - i;
+  x += i * xs;
+  y += i * ys;
+  if constexpr (MR > 3) if (left == 3) tile<3, NR>(x, xs, w, k, y, ys);
+  if constexpr (MR > 2) if (left == 2) tile<2, NR>(x, xs, w, k, y, ys);
+  if constexpr (MR > 1) if (left == 1) tile<1, NR>(x, xs, w, k, y, ys);
+}
+
+// Output columns [begin, end) of y [m, n], in blocks of NR rows of w.
+template <int MR, int NR, class W, class Y>
+MM_AVX2 void columns(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n, int64_t begin,
+                     int64_t end) {
+  int64_t j = begin;
+  for (; j + NR <= end; j += NR) rows_of_w<MR, NR>(x, m, xs, w + j * k, k, y + j, n);
+  for (; j < end; ++j) rows_of_w<MR, 1>(x, m, xs, w + j * k, k, y + j, n);
+}
+
+// A tile of MR rows of x by NR rows of w holds MR x NR accumulators, NR weight vectors and
+// one of x in registers; AVX2 has 16. Each weight vector loaded serves the tile's MR rows.
+template <int MR, int NR, class W, class Y>
+void product_in_tiles(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
+  static_assert(MR * NR + NR + 1 <= 16, "the tile must fit AVX2's registers");
+  // Split the rows of W across threads in whole blocks; a thread's share should be worth
+  // waking it for (tens of thousands of weights).
+  const int64_t blocks = (n + NR - 1) / NR;
+  const int64_t grain = std::max<int64_t>(1, (64 * 1024) / (NR * k));
+  at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
+    columns<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
+  });
+}
+
+template <class W, class Y>
+void product(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
+  if (m <= 2)
+    product_in_tiles<2, 4>(x, m, xs, w, k, y, n);  // streaming W: four rows of it at once
+  else
+    product_in_tiles<4, 3>(x, m, xs, w, k, y, n);  // more arithmetic per weight: more rows of x
+}
+
+#endif  // MM_SMALL_BATCH_KERNEL
+
+bool kernel_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16; }
+
+}  // namespace
+
+bool small_batch_kernel_available() {
+#if MM_SMALL_BATCH_KERNEL
+  static const bool available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return available;
+#else
+  return false;
+#endif
+}
+
+bool small_batch_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
+  if (!small_batch_kernel_available() || at::GradMode::is_enabled()) return false;
+  if (!x.device().is_cpu() || !weight.device().is_cpu()) return false;
+  if (!kernel_dtype(x.scalar_type()) || !kernel_dtype(weight.scalar_type())) return false;
+  if (weight.dim() != 2 || !weight.is_contiguous() || x.dim() < 1) return false;
+  const int64_t k = weight.size(1);
+  if (k == 0 || x.size(-1) != k || x.numel() == 0) return false;
+  return x.numel() / k <= kSmallBatchMaxRows;
+}
+
+at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight) {
+  TORCH_CHECK(small_batch_linear_applies(x, weight), "small_batch_linear: unsupported arguments");
+  const int64_t k = weight.size(1), n = weight.size(0), m = x.numel() / k;
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = n;
+  at::Tensor y = at::empty(shape, x.options());
+#if MM_SMALL_BATCH_KERNEL
+  // x in float32, each row zero-padded to whole vectors: the kernel reads it once per tile.
+  const int64_t xs = (k + kLanes - 1) / kLanes * kLanes;
+  thread_local std::vector<float> packed;
+  packed.assign(size_t(m * xs), 0.0f);
+  at::Tensor rows = x.reshape({m, k});
+  const int64_t row_stride = rows.stride(0), step = rows.stride(1);
+  for (int64_t i = 0; i < m; ++i) {
+    float* to = packed.data() + i * xs;
+    if (rows.scalar_type() == at::kFloat) {
+      const float* from = rows.data_ptr<float>() + i * row_stride;
+      for (int64_t c = 0; c < k; ++c) to[c] = from[c * step];
+    } else {
+      const c10::BFloat16* from = rows.data_ptr<c10::BFloat16>() + i * row_stride;
+      for (int64_t c = 0; c < k; ++c) to[c] = float(from[c * step]);
+    }
+  }
+  const float* xp = packed.data();
+  if (weight.scalar_type() == at::kFloat) {
+    const float* w = weight.data_ptr<float>();
+    if (y.scalar_type() == at::kFloat)
+      product(xp, m, xs, w, k, y.data_ptr<float>(), n);
+    else
+      product(xp, m, xs, w, k, y.data_ptr<c10::BFloat16>(), n);
+  } else {
+    const c10::BFloat16* w = weight.data_ptr<c10::BFloat16>();
+    if (y.scalar_type() == at::kFloat)
+      product(xp, m, xs, w, k, y.data_ptr<float>(), n);
+    else
+      product(xp, m, xs, w, k, y.data_ptr<c10::BFloat16>(), n);
+  }
+#endif
+  return y;
+}
+
+}  // namespace mm::model

@@ -1,0 +1,34 @@
+// Matrix products for a few rows on the CPU: y = x·Wᵀ where x has at most a handful of
+// rows (decoding: one per sequence in the batch). Such a product reads every weight once
+// and does little arithmetic with it, so its speed is how fast W streams from memory; BLAS
+// libraries tuned for large products leave much of that bandwidth unused. This kernel
+// loads each block of W once and multiplies it into every row of x, widening bf16 weights
+// to float32 as it goes. Each output is summed in one fixed order, whatever the number of
+// threads, so seeded runs repeat exactly. This header includes torch: libmm-backbone only.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+
+namespace mm::model {
+
+// The most rows of x the kernel takes; beyond that a matrix-matrix product reuses each
+// weight often enough that libtorch's BLAS is the better choice.
+constexpr int64_t kSmallBatchMaxRows = 16;
+
+// Whether this CPU runs the kernel: x86-64 with AVX2 and FMA (checked at run time; the
+// build needs no -march flag). Elsewhere small_batch_linear_applies() is always false.
+bool small_batch_kernel_available();
+
+// Whether small_batch_linear(x, weight) may stand in for at::linear(x, weight) here: both
+// on the CPU, each float32 or bfloat16, weight [N, K] contiguous, x [..., K] with at most
+// kSmallBatchMaxRows rows, and gradient mode off (the kernel has no backward, and training
+// keeps libtorch's arithmetic).
+bool small_batch_linear_applies(const at::Tensor& x, const at::Tensor& weight);
+
+// at::linear(x, weight) without a bias: [..., K] x [N, K] -> [..., N] in x's dtype, summed
+// in float32. Requires small_batch_linear_applies(x, weight).
+at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight);
+
+}  // namespace mm::model
