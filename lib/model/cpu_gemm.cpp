@@ -1,17 +1,11 @@
 #include "model/cpu_gemm.h"
 
 #include <ATen/Parallel.h>
-#include <c10/util/BFloat16.h>
 
 #include <algorithm>
 #include <vector>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define MM_SMALL_BATCH_KERNEL 1
-#else
-#define MM_SMALL_BATCH_KERNEL 0
-#endif
+#include "model/cpu_simd.h"
 
 namespace mm::model {
 
@@ -19,18 +13,9 @@ namespace {
 
 #if MM_SMALL_BATCH_KERNEL
 
-// Compiled for AVX2 and FMA whatever the build's -march; only called after the CPU check.
-#define MM_AVX2 __attribute__((target("avx2,fma")))
-
-constexpr int64_t kLanes = 8;
-
-MM_AVX2 inline __m256 load8(const float* w) { return _mm256_loadu_ps(w); }
-
-// bfloat16 is the upper half of a float32: widen each to 32 bits and shift it up.
-MM_AVX2 inline __m256 load8(const c10::BFloat16* w) {
-  __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
-}
+using simd::kLanes;
+using simd::load8;
+using simd::store;
 
 // The last count (< 8) weights of a row, zero beyond them (x is zero there too).
 template <class W>
@@ -47,9 +32,6 @@ MM_AVX2 inline float sum_lanes(__m256 v) {
   s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
   return _mm_cvtss_f32(s);
 }
-
-inline void store(float v, float* out) { *out = v; }
-inline void store(float v, c10::BFloat16* out) { *out = c10::BFloat16(v); }
 
 // y[i][r] = x[i]·w[r] for MR rows of x (float32, stride xs, zero-padded to a multiple of 8)
 // and NR rows of w (k weights each). Every output lane accumulates the same products in
@@ -201,5 +183,14 @@ at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight) {
 #endif
   return y;
 }
+
+#if MM_SMALL_BATCH_KERNEL
+void small_batch_product(const float* x, int64_t m, int64_t xs, const float* w, int64_t k, int64_t n, float* y) {
+  product(x, m, xs, w, k, y, n);
+}
+void small_batch_product(const float* x, int64_t m, int64_t xs, const c10::BFloat16* w, int64_t k, int64_t n, float* y) {
+  product(x, m, xs, w, k, y, n);
+}
+#endif
 
 }  // namespace mm::model

@@ -31,4 +31,10 @@ bool small_batch_linear_applies(const at::Tensor& x, const at::Tensor& weight);
 // in float32. Requires small_batch_linear_applies(x, weight).
 at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight);
 
+// The same product on raw rows, for the other CPU kernels of lib/model: y [m, n] = x·wᵀ,
+// x float32 with rows xs apart, each zero beyond its k values up to a multiple of 8; w [n, k]
+// contiguous. Only where small_batch_kernel_available().
+void small_batch_product(const float* x, int64_t m, int64_t xs, const float* w, int64_t k, int64_t n, float* y);
+void small_batch_product(const float* x, int64_t m, int64_t xs, const c10::BFloat16* w, int64_t k, int64_t n, float* y);
+
 }  // namespace mm::model

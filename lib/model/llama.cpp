@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "model/bundle.h"
+#include "model/cpu_attention.h"
 #include "model/cpu_gemm.h"
 
 // Fused attention (one kernel, flash or memory-efficient on CUDA) arrived in libtorch 2.0;
@@ -128,19 +129,23 @@ at::Tensor Attention::forward(const at::Tensor& x, const at::Tensor& cos, const 
   q = q.reshape({B, kv_heads, group * T, head_dim});
   at::Tensor out;
   // An undefined mask means every key is visible (decode with rows of equal length).
-#if MM_FUSED_ATTENTION
-  if (mask.defined()) {
-    at::Tensor m = mask.unsqueeze(2).expand({mask.size(0), 1, group, T, L}).reshape({mask.size(0), 1, group * T, L});
-    out = at::scaled_dot_product_attention(q, keys, values, m.to(q.scalar_type()));
+  if (small_batch_attention_applies(q, keys, values, T)) {  // decoding on the CPU
+    out = small_batch_attention(q, keys, values, mask, T);
   } else {
-    out = at::scaled_dot_product_attention(q, keys, values);
-  }
+#if MM_FUSED_ATTENTION
+    if (mask.defined()) {
+      at::Tensor m = mask.unsqueeze(2).expand({mask.size(0), 1, group, T, L}).reshape({mask.size(0), 1, group * T, L});
+      out = at::scaled_dot_product_attention(q, keys, values, m.to(q.scalar_type()));
+    } else {
+      out = at::scaled_dot_product_attention(q, keys, values);
+    }
 #else
-  at::Tensor scores = at::matmul(q, keys.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim)));
-  if (mask.defined()) scores = scores.view({B, kv_heads, group, T, L}).add_(mask.unsqueeze(2));
-  at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()).view({B, kv_heads, group * T, L});
-  out = at::matmul(probs, values);
+    at::Tensor scores = at::matmul(q, keys.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim)));
+    if (mask.defined()) scores = scores.view({B, kv_heads, group, T, L}).add_(mask.unsqueeze(2));
+    at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()).view({B, kv_heads, group * T, L});
+    out = at::matmul(probs, values);
 #endif
+  }
   // [B, kv, group*T, d] -> [B, heads, T, d] -> [B, T, heads*d]
   out = out.view({B, heads, T, head_dim}).transpose(1, 2).reshape({B, T, heads * head_dim});
   return o_proj->forward(out);

@@ -1,7 +1,6 @@
 // The small-batch CPU kernel (lib/model/cpu_gemm.h) against libtorch's matrix product:
 // float32 and bfloat16 weights, sizes that are not multiples of the vector width, 1 to 16
 // rows, strided inputs, and the same bits whatever the number of threads.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>

@@ -1,0 +1,39 @@
+// What the CPU kernels (cpu_gemm.cpp, cpu_attention.cpp) share: AVX2 code compiled with a
+// target attribute, so that the build needs no -march flag and a run-time check chooses it,
+// and loads that widen bfloat16 to float32. Internal to libmm-backbone.
+#pragma once
+
+#include <c10/util/BFloat16.h>
+
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define MM_SMALL_BATCH_KERNEL 1
+#else
+#define MM_SMALL_BATCH_KERNEL 0
+#endif
+
+#if MM_SMALL_BATCH_KERNEL
+
+// Only ever called after small_batch_kernel_available() said yes.
+#define MM_AVX2 __attribute__((target("avx2,fma")))
+
+namespace mm::model::simd {
+
+constexpr int64_t kLanes = 8;
+
+MM_AVX2 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+
+// bfloat16 is the upper half of a float32: widen each to 32 bits and shift it up.
+MM_AVX2 inline __m256 load8(const c10::BFloat16* p) {
+  __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
+inline void store(float v, float* out) { *out = v; }
+inline void store(float v, c10::BFloat16* out) { *out = c10::BFloat16(v); }  // round to nearest even, as torch does
+
+}  // namespace mm::model::simd
+
+#endif
