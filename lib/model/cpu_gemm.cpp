@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "model/cpu_simd.h"
@@ -96,26 +97,126 @@ MM_AVX2 void columns(const float* x, int64_t m, int64_t xs, const W* w, int64_t 
   for (; j < end; ++j) rows_of_w<MR, 1>(x, m, xs, w + j * k, k, y + j, n);
 }
 
-// A tile of MR rows of x by NR rows of w holds MR x NR accumulators, NR weight vectors and
-// one of x in registers; AVX2 has 16. Each weight vector loaded serves the tile's MR rows.
+// The same tiles with AVX-512: sixteen lanes and 32 registers, so a tile can hold all eight
+// rows of a batch of eight (8 x 3 accumulators) and widen each bfloat16 weight once. The
+// lanes are summed in a different order than AVX2's, so the two give slightly different
+// bits; a machine always uses the same one.
+MM_AVX512 inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+MM_AVX512 inline __m512 load16(const c10::BFloat16* p) {
+  __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+// The first count (< 16) values, zero beyond them; nothing past them is read.
+MM_AVX512 inline __m512 load16(const float* p, int64_t count) {
+  return _mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p);
+}
+MM_AVX512 inline __m512 load16(const c10::BFloat16* p, int64_t count) {
+  __m256i bits = _mm256_maskz_loadu_epi16(__mmask16((1u << count) - 1), p);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+MM_AVX512 inline float sum_lanes(__m512 v) {
+  float lanes[16];
+  _mm512_storeu_ps(lanes, v);
+  return sum_lanes(_mm256_add_ps(_mm256_loadu_ps(lanes), _mm256_loadu_ps(lanes + 8)));
+}
+
 template <int MR, int NR, class W, class Y>
+MM_AVX512 void tile512(const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  __m512 acc[MR][NR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_ps();
+  const int64_t full = k / 16 * 16;
+  for (int64_t c = 0; c < full; c += 16) {
+    __m512 wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load16(w + r * k + c);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (NR + r) * k + c), _MM_HINT_T0);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 xv = _mm512_loadu_ps(x + i * xs + c);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_fmadd_ps(wv[r], xv, acc[i][r]);
+    }
+  }
+  if (full < k) {
+    __m512 wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load16(w + r * k + full, k - full);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 xv = load16(x + i * xs + full, k - full);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_fmadd_ps(wv[r], xv, acc[i][r]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) store(sum_lanes(acc[i][r]), y + i * ys + r);
+}
+
+// The rows left over after whole tiles of x: one tile of exactly `left` (< MR) rows.
+template <int MR, int NR, class W, class Y>
+MM_AVX512 void leftover512(int64_t left, const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  if constexpr (MR > 1) {
+    if (left == MR - 1)
+      tile512<MR - 1, NR>(x, xs, w, k, y, ys);
+    else
+      leftover512<MR - 1, NR>(left, x, xs, w, k, y, ys);
+  }
+}
+
+template <int MR, int NR, class W, class Y>
+MM_AVX512 void rows_of_w512(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  int64_t i = 0;
+  for (; i + MR <= m; i += MR) tile512<MR, NR>(x + i * xs, xs, w, k, y + i * ys, ys);
+  if (i < m) leftover512<MR, NR>(m - i, x + i * xs, xs, w, k, y + i * ys, ys);
+}
+
+template <int MR, int NR, class W, class Y>
+MM_AVX512 void columns512(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n,
+                          int64_t begin, int64_t end) {
+  int64_t j = begin;
+  for (; j + NR <= end; j += NR) rows_of_w512<MR, NR>(x, m, xs, w + j * k, k, y + j, n);
+  for (; j < end; ++j) rows_of_w512<MR, 1>(x, m, xs, w + j * k, k, y + j, n);
+}
+
+// A tile of MR rows of x by NR rows of w holds MR x NR accumulators, NR weight vectors and
+// one of x in registers (AVX2 has 16, AVX-512 32). Each weight vector loaded serves the
+// tile's MR rows.
+template <bool Wide, int MR, int NR, class W, class Y>
 void product_in_tiles(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
-  static_assert(MR * NR + NR + 1 <= 16, "the tile must fit AVX2's registers");
+  static_assert(MR * NR + NR + 1 <= (Wide ? 32 : 16), "the tile must fit the registers");
   // Split the rows of W across threads in whole blocks; a thread's share should be worth
   // waking it for (tens of thousands of weights).
   const int64_t blocks = (n + NR - 1) / NR;
   const int64_t grain = std::max<int64_t>(1, (64 * 1024) / (NR * k));
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    columns<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
+    if constexpr (Wide)
+      columns512<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
+    else
+      columns<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
   });
 }
 
 template <class W, class Y>
 void product(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
-  if (m <= 2)
-    product_in_tiles<2, 4>(x, m, xs, w, k, y, n);  // streaming W: four rows of it at once
-  else
-    product_in_tiles<4, 3>(x, m, xs, w, k, y, n);  // more arithmetic per weight: more rows of x
+  // Few rows: W streams from memory, four rows of it at once. More: more rows of x per
+  // weight loaded, as many as the registers hold.
+  if (simd_level() == SimdLevel::avx512) {
+    if (m <= 2)
+      product_in_tiles<true, 2, 4>(x, m, xs, w, k, y, n);
+    else
+      product_in_tiles<true, 8, 3>(x, m, xs, w, k, y, n);
+  } else {
+    if (m <= 2)
+      product_in_tiles<false, 2, 4>(x, m, xs, w, k, y, n);
+    else
+      product_in_tiles<false, 4, 3>(x, m, xs, w, k, y, n);
+  }
 }
 
 #endif  // MM_SMALL_BATCH_KERNEL
@@ -124,14 +225,31 @@ bool kernel_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat
 
 }  // namespace
 
-bool small_batch_kernel_available() {
+namespace {
+
+SimdLevel best_simd_level() {
 #if MM_SMALL_BATCH_KERNEL
-  static const bool available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return available;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return SimdLevel::none;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    return SimdLevel::avx512;
+  return SimdLevel::avx2;
 #else
-  return false;
+  return SimdLevel::none;
 #endif
 }
+
+std::atomic<SimdLevel>& chosen_simd_level() {
+  static std::atomic<SimdLevel> level{best_simd_level()};
+  return level;
+}
+
+}  // namespace
+
+SimdLevel simd_level() { return chosen_simd_level().load(std::memory_order_relaxed); }
+
+void set_simd_level(SimdLevel level) { chosen_simd_level() = std::min(level, best_simd_level()); }
+
+bool small_batch_kernel_available() { return simd_level() != SimdLevel::none; }
 
 bool small_batch_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
   if (!small_batch_kernel_available() || at::GradMode::is_enabled()) return false;

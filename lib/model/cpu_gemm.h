@@ -17,8 +17,17 @@ namespace mm::model {
 // weight often enough that libtorch's BLAS is the better choice.
 constexpr int64_t kSmallBatchMaxRows = 16;
 
-// Whether this CPU runs the kernel: x86-64 with AVX2 and FMA (checked at run time; the
-// build needs no -march flag). Elsewhere small_batch_linear_applies() is always false.
+// The instruction sets the CPU kernels use, checked at run time (the build needs no -march
+// flag): AVX2 with FMA, and AVX-512 (F, BW, VL) for the product where the CPU has it.
+enum class SimdLevel { none, avx2, avx512 };
+// The level in use: the best this CPU has, unless set_simd_level() lowered it.
+SimdLevel simd_level();
+// Lowers the level (or restores it; never above what the CPU has), so that tests and
+// benchmarks can run each code path on one machine.
+void set_simd_level(SimdLevel level);
+
+// Whether this CPU runs the kernels at all: x86-64 with AVX2 and FMA. Elsewhere the
+// *_applies() functions are always false and libtorch does the work.
 bool small_batch_kernel_available();
 
 // Whether small_batch_linear(x, weight) may stand in for at::linear(x, weight) here: both

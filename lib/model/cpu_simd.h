@@ -8,7 +8,17 @@
 #include <cstdint>
 
 #if defined(__x86_64__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized
+// mistakes for a read of an uninitialised value (GCC bug 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #define MM_SMALL_BATCH_KERNEL 1
 #else
 #define MM_SMALL_BATCH_KERNEL 0
@@ -16,8 +26,9 @@
 
 #if MM_SMALL_BATCH_KERNEL
 
-// Only ever called after small_batch_kernel_available() said yes.
+// Only ever called after simd_level() (cpu_gemm.h) said the CPU has them.
 #define MM_AVX2 __attribute__((target("avx2,fma")))
+#define MM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
 namespace mm::model::simd {
 

@@ -9,6 +9,7 @@
 #include "model/bundle.h"
 #include "model/cpu_attention.h"
 #include "model/cpu_gemm.h"
+#include "model/cpu_rmsnorm.h"
 
 // Fused attention (one kernel, flash or memory-efficient on CUDA) arrived in libtorch 2.0;
 // Debian's 1.13 takes the plain matmul-softmax path. Both see the same layout and mask.
@@ -52,6 +53,7 @@ at::ScalarType scalar_type_from_name(const std::string& name) {
 RmsNorm::RmsNorm(int64_t dim, double eps_, bool allocate) : eps(eps_) { weight = parameter(*this, "weight", {dim}, allocate, 1.0); }
 
 at::Tensor RmsNorm::forward(const at::Tensor& x) const {
+  if (rms_norm_rows_applies(x, weight)) return rms_norm_rows(x, weight, eps);  // inference on the CPU
   // In float32 whatever the model's dtype, as the reference implementation does.
   at::Tensor h = x.to(at::kFloat);
   h = h * at::rsqrt(h.pow(2).mean(-1, true) + eps);

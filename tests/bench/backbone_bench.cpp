@@ -66,7 +66,9 @@ int main(int argc, char** argv) try {
   uint64_t weight_bytes = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     if (entry.path().extension() == ".safetensors") weight_bytes += entry.file_size();
-  const uint64_t kv_bytes = uint64_t(c.layers) * 2 * batch * c.kv_heads * capacity * (c.hidden_size / c.heads) * 4;
+  // The cache holds keys and values in the run's dtype.
+  const uint64_t element_bytes = options.dtype == "f32" ? 4 : 2;
+  const uint64_t kv_bytes = uint64_t(c.layers) * 2 * batch * c.kv_heads * capacity * (c.hidden_size / c.heads) * element_bytes;
 
   std::vector<uint32_t> ids(capacity);
   uint64_t x = 12345;

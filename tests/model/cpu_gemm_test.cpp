@@ -1,15 +1,17 @@
-// The small-batch CPU kernel (lib/model/cpu_gemm.h) against libtorch's matrix product:
-// float32 and bfloat16 weights, sizes that are not multiples of the vector width, 1 to 16
-// rows, strided inputs, and the same bits whatever the number of threads.
+// The small-batch CPU kernel (lib/model/cpu_gemm.h) against the exact product: float32 and
+// bfloat16 weights, sizes that are not multiples of the vector width, 1 to 16 rows, strided
+// inputs, and the same bits whatever the number of threads; at each SIMD level this CPU has.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "model/cpu_gemm.h"
 
+using mm::model::SimdLevel;
 using mm::model::small_batch_linear;
 using mm::model::small_batch_linear_applies;
 
@@ -31,6 +33,19 @@ void check_close(const at::Tensor& ours, const at::Tensor& x, const at::Tensor& 
   CHECK(err.max().item<double>() <= 1e-30);
 }
 
+// Every level this CPU runs, each chosen in turn; the best is restored at the end.
+struct Levels {
+  std::vector<SimdLevel> all;
+  Levels() {
+    const SimdLevel best = mm::model::simd_level();
+    for (SimdLevel l : {SimdLevel::avx2, SimdLevel::avx512})
+      if (l <= best) all.push_back(l);
+  }
+  ~Levels() { mm::model::set_simd_level(SimdLevel::avx512); }
+};
+
+const char* name(SimdLevel level) { return level == SimdLevel::avx512 ? "avx512" : "avx2"; }
+
 bool kernel_here() {
   if (!mm::model::small_batch_kernel_available()) {
     MESSAGE("this CPU lacks AVX2/FMA: the kernel is never used here and is not tested");
@@ -46,18 +61,22 @@ TEST_CASE("the kernel equals the exact product for float32 and bfloat16, odd siz
   c10::InferenceMode inference;
   at::manual_seed(7);
   const int64_t sizes[][2] = {{1, 1}, {3, 7}, {5, 8}, {13, 9}, {64, 96}, {97, 100}, {130, 384}, {7, 1030}};
-  for (at::ScalarType type : {at::kFloat, at::kBFloat16})
-    for (const auto& nk : sizes)
-      for (int64_t m = 1; m <= mm::model::kSmallBatchMaxRows; ++m) {
-        const int64_t n = nk[0], k = nk[1];
-        at::Tensor w = at::randn({n, k}).to(type), x = at::randn({m, k}).to(type);
-        REQUIRE(small_batch_linear_applies(x, w));
-        at::Tensor y = small_batch_linear(x, w);
-        CHECK((y.scalar_type() == type));
-        check_close(y, x, w,
-                    std::string(type == at::kFloat ? "f32" : "bf16") + " m=" + std::to_string(m) + " n=" +
-                        std::to_string(n) + " k=" + std::to_string(k));
-      }
+  Levels levels;
+  for (SimdLevel level : levels.all) {
+    mm::model::set_simd_level(level);
+    for (at::ScalarType type : {at::kFloat, at::kBFloat16})
+      for (const auto& nk : sizes)
+        for (int64_t m = 1; m <= mm::model::kSmallBatchMaxRows; ++m) {
+          const int64_t n = nk[0], k = nk[1];
+          at::Tensor w = at::randn({n, k}).to(type), x = at::randn({m, k}).to(type);
+          REQUIRE(small_batch_linear_applies(x, w));
+          at::Tensor y = small_batch_linear(x, w);
+          CHECK((y.scalar_type() == type));
+          check_close(y, x, w,
+                      std::string(name(level)) + (type == at::kFloat ? " f32" : " bf16") + " m=" + std::to_string(m) +
+                          " n=" + std::to_string(n) + " k=" + std::to_string(k));
+        }
+  }
 }
 
 TEST_CASE("mixed dtypes, leading dimensions and strided inputs") {
@@ -82,17 +101,21 @@ TEST_CASE("one thread and two give the same bits") {
   c10::InferenceMode inference;
   at::manual_seed(9);
   const int threads = at::get_num_threads();
-  for (at::ScalarType type : {at::kFloat, at::kBFloat16})
-    for (int64_t m : {1, 2, 5, 8, 16}) {
-      // Enough rows of W that two threads split them.
-      at::Tensor w = at::randn({1001, 389}).to(type), x = at::randn({m, 389}).to(type);
-      at::set_num_threads(1);
-      at::Tensor one = small_batch_linear(x, w);
-      at::set_num_threads(2);
-      at::Tensor two = small_batch_linear(x, w);
-      INFO("m=" << m);
-      CHECK(at::equal(one, two));
-    }
+  Levels levels;
+  for (SimdLevel level : levels.all) {
+    mm::model::set_simd_level(level);
+    for (at::ScalarType type : {at::kFloat, at::kBFloat16})
+      for (int64_t m : {1, 2, 5, 8, 16}) {
+        // Enough rows of W that two threads split them.
+        at::Tensor w = at::randn({1001, 389}).to(type), x = at::randn({m, 389}).to(type);
+        at::set_num_threads(1);
+        at::Tensor one = small_batch_linear(x, w);
+        at::set_num_threads(2);
+        at::Tensor two = small_batch_linear(x, w);
+        INFO(name(level) << " m=" << m);
+        CHECK(at::equal(one, two));
+      }
+  }
   at::set_num_threads(threads);
 }
 
