@@ -16,8 +16,14 @@ void normalise(const T* x, const T* weight, T* y, int64_t rows, int64_t d, float
     for (int64_t r = begin; r < end; ++r) {
       const T* in = x + r * d;
       T* out = y + r * d;
-      float squares = 0.0f;
-      for (int64_t c = 0; c < d; ++c) squares += float(in[c]) * float(in[c]);
+      // Eight running sums, combined in a fixed order: the compiler can keep them in one
+      // vector register.
+      float part[8] = {};
+      int64_t c = 0;
+      for (; c + 8 <= d; c += 8)
+        for (int j = 0; j < 8; ++j) part[j] += float(in[c + j]) * float(in[c + j]);
+      for (int j = 0; c < d; ++c, ++j) part[j] += float(in[c]) * float(in[c]);
+      const float squares = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
       const float scale = 1.0f / std::sqrt(squares / float(d) + eps);
       for (int64_t c = 0; c < d; ++c) out[c] = T(float(weight[c]) * float(T(float(in[c]) * scale)));
     }
