@@ -121,8 +121,14 @@ MM_AVX512 inline float sum_lanes(__m512 v) {
   return sum_lanes(_mm256_add_ps(_mm256_loadu_ps(lanes), _mm256_loadu_ps(lanes + 8)));
 }
 
+struct Fma512 {
+  using X = float;  // rows of x widened to float32
+  template <int MR, int NR, class W, class Y>
+  MM_AVX512 static void tile(const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys);
+};
+
 template <int MR, int NR, class W, class Y>
-MM_AVX512 void tile512(const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+MM_AVX512 void Fma512::tile(const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
   __m512 acc[MR][NR];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
@@ -159,45 +165,99 @@ MM_AVX512 void tile512(const float* x, int64_t xs, const W* w, int64_t k, Y* y, 
     for (int r = 0; r < NR; ++r) store(sum_lanes(acc[i][r]), y + i * ys + r);
 }
 
-// The rows left over after whole tiles of x: one tile of exactly `left` (< MR) rows.
+
+// AVX512-BF16: with x in bfloat16 too (a bfloat16 model's activations already are), one
+// instruction multiplies 32 pairs exactly and adds them into 16 float32 lanes, two pairs a
+// lane in a fixed order, with no widening of the weights at all.
+MM_AVX512_BF16 inline __m512i load32(const c10::BFloat16* p) { return _mm512_loadu_si512(p); }
+MM_AVX512_BF16 inline __m512i load32(const c10::BFloat16* p, int64_t count) {  // count < 32; zero beyond
+  return _mm512_maskz_loadu_epi16(__mmask32((uint64_t(1) << count) - 1), p);
+}
+
+struct Dot512 {
+  using X = c10::BFloat16;
+  template <int MR, int NR, class W, class Y>
+  MM_AVX512_BF16 static void tile(const c10::BFloat16* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys);
+};
+
 template <int MR, int NR, class W, class Y>
-MM_AVX512 void leftover512(int64_t left, const float* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+MM_AVX512_BF16 void Dot512::tile(const c10::BFloat16* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+  static_assert(std::is_same_v<W, c10::BFloat16>, "bfloat16 weights only");
+  __m512 acc[MR][NR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_ps();
+  const int64_t full = k / 32 * 32;
+  for (int64_t c = 0; c < full; c += 32) {
+    __m512i wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load32(w + r * k + c);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (NR + r) * k + c), _MM_HINT_T0);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512bh xv = (__m512bh)load32(x + i * xs + c);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbf16_ps(acc[i][r], (__m512bh)wv[r], xv);
+    }
+  }
+  if (full < k) {
+    __m512i wv[NR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) wv[r] = load32(w + r * k + full, k - full);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512bh xv = (__m512bh)load32(x + i * xs + full, k - full);
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbf16_ps(acc[i][r], (__m512bh)wv[r], xv);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) store(sum_lanes(acc[i][r]), y + i * ys + r);
+}
+
+// The rows left over after whole tiles of x: one tile of exactly `left` (< MR) rows.
+template <class Tile, int MR, int NR, class X, class W, class Y>
+void leftover512(int64_t left, const X* x, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
   if constexpr (MR > 1) {
     if (left == MR - 1)
-      tile512<MR - 1, NR>(x, xs, w, k, y, ys);
+      Tile::template tile<MR - 1, NR>(x, xs, w, k, y, ys);
     else
-      leftover512<MR - 1, NR>(left, x, xs, w, k, y, ys);
+      leftover512<Tile, MR - 1, NR>(left, x, xs, w, k, y, ys);
   }
 }
 
-template <int MR, int NR, class W, class Y>
-MM_AVX512 void rows_of_w512(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
+template <class Tile, int MR, int NR, class X, class W, class Y>
+void rows_of_w512(const X* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t ys) {
   int64_t i = 0;
-  for (; i + MR <= m; i += MR) tile512<MR, NR>(x + i * xs, xs, w, k, y + i * ys, ys);
-  if (i < m) leftover512<MR, NR>(m - i, x + i * xs, xs, w, k, y + i * ys, ys);
+  for (; i + MR <= m; i += MR) Tile::template tile<MR, NR>(x + i * xs, xs, w, k, y + i * ys, ys);
+  if (i < m) leftover512<Tile, MR, NR>(m - i, x + i * xs, xs, w, k, y + i * ys, ys);
 }
 
-template <int MR, int NR, class W, class Y>
-MM_AVX512 void columns512(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n,
-                          int64_t begin, int64_t end) {
+template <class Tile, int MR, int NR, class X, class W, class Y>
+void columns512(const X* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n, int64_t begin, int64_t end) {
   int64_t j = begin;
-  for (; j + NR <= end; j += NR) rows_of_w512<MR, NR>(x, m, xs, w + j * k, k, y + j, n);
-  for (; j < end; ++j) rows_of_w512<MR, 1>(x, m, xs, w + j * k, k, y + j, n);
+  for (; j + NR <= end; j += NR) rows_of_w512<Tile, MR, NR>(x, m, xs, w + j * k, k, y + j, n);
+  for (; j < end; ++j) rows_of_w512<Tile, MR, 1>(x, m, xs, w + j * k, k, y + j, n);
 }
 
 // A tile of MR rows of x by NR rows of w holds MR x NR accumulators, NR weight vectors and
 // one of x in registers (AVX2 has 16, AVX-512 32). Each weight vector loaded serves the
 // tile's MR rows.
-template <bool Wide, int MR, int NR, class W, class Y>
-void product_in_tiles(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
-  static_assert(MR * NR + NR + 1 <= (Wide ? 32 : 16), "the tile must fit the registers");
+template <class Tile, int MR, int NR, class X, class W, class Y>
+void product_in_tiles(const X* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y, int64_t n) {
+  constexpr bool wide = !std::is_void_v<Tile>;
+  static_assert(MR * NR + NR + 1 <= (wide ? 32 : 16), "the tile must fit the registers");
   // Split the rows of W across threads in whole blocks; a thread's share should be worth
   // waking it for (tens of thousands of weights).
   const int64_t blocks = (n + NR - 1) / NR;
   const int64_t grain = std::max<int64_t>(1, (64 * 1024) / (NR * k));
   at::parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    if constexpr (Wide)
-      columns512<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
+    if constexpr (wide)
+      columns512<Tile, MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
     else
       columns<MR, NR>(x, m, xs, w, k, y, n, b0 * NR, std::min(n, b1 * NR));
   });
@@ -209,17 +269,26 @@ void product(const float* x, int64_t m, int64_t xs, const W* w, int64_t k, Y* y,
   // weight loaded, as many as the registers hold. AVX-512 serves bfloat16 weights, where it
   // widens each weight once for a batch of eight; for float32 weights its tiles measured
   // slower than AVX2's on a Zen 5 (load-bound), so those stay on AVX2.
-  if (simd_level() == SimdLevel::avx512 && std::is_same_v<W, c10::BFloat16>) {
+  if (simd_level() >= SimdLevel::avx512 && std::is_same_v<W, c10::BFloat16>) {
     if (m <= 2)
-      product_in_tiles<true, 2, 4>(x, m, xs, w, k, y, n);
+      product_in_tiles<Fma512, 2, 4>(x, m, xs, w, k, y, n);
     else
-      product_in_tiles<true, 8, 3>(x, m, xs, w, k, y, n);
+      product_in_tiles<Fma512, 8, 3>(x, m, xs, w, k, y, n);
   } else {
     if (m <= 2)
-      product_in_tiles<false, 2, 4>(x, m, xs, w, k, y, n);
+      product_in_tiles<void, 2, 4>(x, m, xs, w, k, y, n);
     else
-      product_in_tiles<false, 4, 3>(x, m, xs, w, k, y, n);
+      product_in_tiles<void, 4, 3>(x, m, xs, w, k, y, n);
   }
+}
+
+// bfloat16 rows of x (xs apart) against bfloat16 weights, by AVX512-BF16 dot products.
+template <class Y>
+void product_bf16(const c10::BFloat16* x, int64_t m, int64_t xs, const c10::BFloat16* w, int64_t k, Y* y, int64_t n) {
+  if (m <= 2)
+    product_in_tiles<Dot512, 2, 4>(x, m, xs, w, k, y, n);
+  else
+    product_in_tiles<Dot512, 8, 3>(x, m, xs, w, k, y, n);
 }
 
 #endif  // MM_SMALL_BATCH_KERNEL
@@ -233,9 +302,12 @@ namespace {
 SimdLevel best_simd_level() {
 #if MM_SMALL_BATCH_KERNEL
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return SimdLevel::none;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-    return SimdLevel::avx512;
-  return SimdLevel::avx2;
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl"))
+    return SimdLevel::avx2;
+#if MM_AVX512_BF16_KNOWN
+  if (__builtin_cpu_supports("avx512bf16")) return SimdLevel::avx512_bf16;
+#endif
+  return SimdLevel::avx512;
 #else
   return SimdLevel::none;
 #endif
@@ -271,12 +343,24 @@ at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight) {
   shape.back() = n;
   at::Tensor y = at::empty(shape, x.options());
 #if MM_SMALL_BATCH_KERNEL
+  at::Tensor rows = x.reshape({m, k});
+  const int64_t row_stride = rows.stride(0), step = rows.stride(1);
+  if (simd_level() == SimdLevel::avx512_bf16 && x.scalar_type() == at::kBFloat16 &&
+      weight.scalar_type() == at::kBFloat16) {
+    // x as it is, in bfloat16: each row contiguous (the dot products read past nothing).
+    thread_local std::vector<c10::BFloat16> packed;
+    packed.resize(size_t(m * k));
+    for (int64_t i = 0; i < m; ++i) {
+      const c10::BFloat16* from = rows.data_ptr<c10::BFloat16>() + i * row_stride;
+      for (int64_t c = 0; c < k; ++c) packed[size_t(i * k + c)] = from[c * step];
+    }
+    product_bf16(packed.data(), m, k, weight.data_ptr<c10::BFloat16>(), k, y.data_ptr<c10::BFloat16>(), n);
+    return y;
+  }
   // x in float32, each row zero-padded to whole vectors: the kernel reads it once per tile.
   const int64_t xs = (k + kLanes - 1) / kLanes * kLanes;
   thread_local std::vector<float> packed;
   packed.assign(size_t(m * xs), 0.0f);
-  at::Tensor rows = x.reshape({m, k});
-  const int64_t row_stride = rows.stride(0), step = rows.stride(1);
   for (int64_t i = 0; i < m; ++i) {
     float* to = packed.data() + i * xs;
     if (rows.scalar_type() == at::kFloat) {

@@ -18,8 +18,9 @@ namespace mm::model {
 constexpr int64_t kSmallBatchMaxRows = 16;
 
 // The instruction sets the CPU kernels use, checked at run time (the build needs no -march
-// flag): AVX2 with FMA, and AVX-512 (F, BW, VL) for the product where the CPU has it.
-enum class SimdLevel { none, avx2, avx512 };
+// flag): AVX2 with FMA; AVX-512 (F, BW, VL) for bfloat16 weights; and AVX512-BF16's dot
+// products when x is bfloat16 too (a bfloat16 model).
+enum class SimdLevel { none, avx2, avx512, avx512_bf16 };
 // The level in use: the best this CPU has, unless set_simd_level() lowered it.
 SimdLevel simd_level();
 // Lowers the level (or restores it; never above what the CPU has), so that tests and

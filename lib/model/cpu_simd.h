@@ -29,6 +29,13 @@
 // Only ever called after simd_level() (cpu_gemm.h) said the CPU has them.
 #define MM_AVX2 __attribute__((target("avx2,fma")))
 #define MM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+#define MM_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+// Whether __builtin_cpu_supports knows "avx512bf16" (GCC 11 and later).
+#if !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11
+#define MM_AVX512_BF16_KNOWN 1
+#else
+#define MM_AVX512_BF16_KNOWN 0
+#endif
 
 namespace mm::model::simd {
 

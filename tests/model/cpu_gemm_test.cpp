@@ -38,13 +38,15 @@ struct Levels {
   std::vector<SimdLevel> all;
   Levels() {
     const SimdLevel best = mm::model::simd_level();
-    for (SimdLevel l : {SimdLevel::avx2, SimdLevel::avx512})
+    for (SimdLevel l : {SimdLevel::avx2, SimdLevel::avx512, SimdLevel::avx512_bf16})
       if (l <= best) all.push_back(l);
   }
-  ~Levels() { mm::model::set_simd_level(SimdLevel::avx512); }
+  ~Levels() { mm::model::set_simd_level(SimdLevel::avx512_bf16); }
 };
 
-const char* name(SimdLevel level) { return level == SimdLevel::avx512 ? "avx512" : "avx2"; }
+const char* name(SimdLevel level) {
+  return level == SimdLevel::avx512_bf16 ? "avx512_bf16" : level == SimdLevel::avx512 ? "avx512" : "avx2";
+}
 
 bool kernel_here() {
   if (!mm::model::small_batch_kernel_available()) {
