@@ -11,7 +11,8 @@
 namespace mm::model {
 
 // Whether rms_norm_rows(x, weight, eps) serves here: CPU tensors, float32 or bfloat16 of one
-// dtype, weight [d] matching x's last dimension, gradient mode off.
+// dtype, weight [d] matching x's last dimension, gradient mode off, and decoding sizes (at
+// most 16 x 4096 values; a prefill is faster through libtorch).
 bool rms_norm_rows_applies(const at::Tensor& x, const at::Tensor& weight);
 
 // weight * (x / sqrt(mean(x²) + eps)) over x's last dimension, normalised in float32 and
