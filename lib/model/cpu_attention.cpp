@@ -1,6 +1,7 @@
 #include "model/cpu_attention.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <type_traits>

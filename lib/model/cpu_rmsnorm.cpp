@@ -1,6 +1,7 @@
 #include "model/cpu_rmsnorm.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/util/BFloat16.h>
 
 #include <cmath>
