@@ -142,10 +142,28 @@ at::Tensor Attention::forward(const at::Tensor& x, const at::Tensor& cos, const 
       out = at::scaled_dot_product_attention(q, keys, values);
     }
 #else
-    at::Tensor scores = at::matmul(q, keys.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim)));
-    if (mask.defined()) scores = scores.view({B, kv_heads, group, T, L}).add_(mask.unsqueeze(2));
-    at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()).view({B, kv_heads, group * T, L});
-    out = at::matmul(probs, values);
+    auto attend = [&](const at::Tensor& qs, const at::Tensor& ms, int64_t t) {
+      at::Tensor scores = at::matmul(qs, keys.transpose(2, 3)).mul_(1.0 / std::sqrt(double(head_dim)));
+      if (ms.defined()) scores = scores.view({B, kv_heads, group, t, L}).add_(ms.unsqueeze(2));
+      at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()).view({B, kv_heads, group * t, L});
+      return at::matmul(probs, values);
+    };
+    // Without autograd (a prefill), queries in blocks: the scores of all T against all L,
+    // with their float32 softmax, were most of a prefill's memory.
+    constexpr int64_t kQueryBlock = 64;
+    if (T <= kQueryBlock || at::GradMode::is_enabled()) {
+      out = attend(q, mask, T);
+    } else {
+      out = at::empty_like(q);
+      at::Tensor q_rows = q.view({B, kv_heads, group, T, head_dim});
+      at::Tensor out_rows = out.view({B, kv_heads, group, T, head_dim});
+      for (int64_t t0 = 0; t0 < T; t0 += kQueryBlock) {
+        const int64_t n = std::min(kQueryBlock, T - t0);
+        at::Tensor block = attend(q_rows.narrow(3, t0, n).reshape({B, kv_heads, group * n, head_dim}),
+                                  mask.defined() ? mask.narrow(2, t0, n) : mask, n);
+        out_rows.narrow(3, t0, n).copy_(block.view({B, kv_heads, group, n, head_dim}));
+      }
+    }
 #endif
   }
   // [B, kv, group*T, d] -> [B, heads, T, d] -> [B, T, heads*d]

@@ -30,7 +30,11 @@ CASES = [
     ("mha-layernorm-tied", {"num_attention_heads": 4, "qk_norm": "layernorm", "tie_word_embeddings": True}, [], "f32"),
     ("mqa-none-theta", {"num_attention_heads": 8, "num_key_value_heads": 1, "rope_theta": 500000.0}, ["--shards", "3"], "f32"),
     ("gqa-bf16-weights", {"num_attention_heads": 4, "num_key_value_heads": 2, "qk_norm": "rmsnorm"}, ["--dtype", "bf16"], "f32"),
+    # A prompt longer than the blocks in which a prefill's queries attend (64).
+    ("gqa-long-prompt", {"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 192}, [], "f32"),
 ]
+# ids and how many of them the prefill takes; the rest are decoded one by one.
+LENGTHS = {"gqa-long-prompt": (150, 141)}
 
 failures = 0
 
@@ -61,8 +65,8 @@ with tempfile.TemporaryDirectory() as tmp:
         bundle = os.path.join(tmp, name)
         subprocess.run([os.path.join(BIN, "mm-bundle"), "init", "-q", "--seed", "7", "--config", config_path, bundle]
                        + init_options, check=True)
-        ids = torch.randint(0, backbone["vocab_size"], (19,)).tolist()
-        split = 11
+        length, split = LENGTHS.get(name, (19, 11))
+        ids = torch.randint(0, backbone["vocab_size"], (length,)).tolist()
         out = os.path.join(tmp, name + ".out")
         os.makedirs(out)
         subprocess.run([os.path.join(BIN, "mm-model-probe"), bundle, out, dtype, str(split)] + [str(i) for i in ids],
