@@ -339,11 +339,11 @@ bool small_batch_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
 
 at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight) {
   TORCH_CHECK(small_batch_linear_applies(x, weight), "small_batch_linear: unsupported arguments");
+#if MM_SMALL_BATCH_KERNEL
   const int64_t k = weight.size(1), n = weight.size(0), m = x.numel() / k;
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = n;
   at::Tensor y = at::empty(shape, x.options());
-#if MM_SMALL_BATCH_KERNEL
   at::Tensor rows = x.reshape({m, k});
   const int64_t row_stride = rows.stride(0), step = rows.stride(1);
   if (simd_level() == SimdLevel::avx512_bf16 && x.scalar_type() == at::kBFloat16 &&
@@ -386,8 +386,10 @@ at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight) {
     else
       product(xp, m, xs, w, k, y.data_ptr<c10::BFloat16>(), n);
   }
-#endif
   return y;
+#else
+  return at::linear(x, weight);  // not reached: without the kernel nothing applies
+#endif
 }
 
 #if MM_SMALL_BATCH_KERNEL
