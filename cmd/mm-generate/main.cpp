@@ -105,7 +105,6 @@ int main(int argc, char** argv) {
     stream::Writer writer(out.sink());
     generate::SequenceBuilder prompt(layout);
     generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
-    const size_t stream_ids = prompt.ids().size();
     plan.role = role.empty() && !prompt.turn().empty() ? "assistant" : role;
     prompt.open_turn(plan.role);
     generate::SequenceBuilder unconditional(layout);
@@ -119,7 +118,6 @@ int main(int argc, char** argv) {
     generate::Generator generator(model, layout);
     generate::Request request;
     request.prompt = prompt.ids();
-    request.prefix = stream_ids;
     request.unconditional = unconditional.ids();
     request.samples = samples;
     request.sampling = chosen_sampling;

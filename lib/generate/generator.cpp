@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "error.h"
+#include "generate/prefill_pieces.h"
 
 namespace mm::generate {
 
@@ -16,6 +17,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // CPU time of the whole process: on a shared machine, what the work cost without the wait.
 double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+
+// Prefills ids[from, ...) into `row` piece by piece; the last piece's logits go to `logits`.
+void prefill_in_pieces(LogitsModel& model, const Layout& layout, size_t row, const std::vector<uint32_t>& ids,
+                       size_t from, float* logits) {
+  const auto pieces = prefill_pieces(layout, ids, from);
+  for (size_t i = 0; i < pieces.size(); ++i)
+    model.prefill(row, ids.data() + pieces[i].begin, pieces[i].size(), i + 1 == pieces.size() ? logits : nullptr);
+}
 
 }  // namespace
 
@@ -76,17 +85,11 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   std::vector<float> logits(rows * vocab), scratch(vocab);
   auto start = std::chrono::steady_clock::now();
   double cpu_start = cpu_seconds();
-  size_t from = cached.size();
-  if (from == 0 && request.prefix > 0 && request.prefix < request.prompt.size()) {
-    model_.prefill(0, request.prompt.data(), request.prefix, nullptr);
-    stats_.prefilled_ids += request.prefix;
-    from = request.prefix;
-  }
-  std::vector<uint32_t> tail(request.prompt.begin() + from, request.prompt.end());
-  tail.insert(tail.end(), lead.begin(), lead.end());
-  if (tail.empty()) throw Error("nothing to prefill: the constraint begins without a marker");
-  model_.prefill(0, tail.data(), tail.size(), logits.data());
-  stats_.prefilled_ids += tail.size();
+  std::vector<uint32_t> conditional = request.prompt;
+  conditional.insert(conditional.end(), lead.begin(), lead.end());
+  if (conditional.size() == cached.size()) throw Error("nothing to prefill: the constraint begins without a marker");
+  prefill_in_pieces(model_, layout_, 0, conditional, cached.size(), logits.data());
+  stats_.prefilled_ids += conditional.size() - cached.size();
   for (size_t i = 1; i < n; ++i) {
     model_.copy_row(0, i);
     std::copy_n(logits.data(), vocab, logits.data() + i * vocab);
@@ -94,7 +97,7 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   if (guided) {
     std::vector<uint32_t> uncond = request.unconditional;
     uncond.insert(uncond.end(), lead.begin(), lead.end());
-    model_.prefill(n, uncond.data(), uncond.size(), logits.data() + n * vocab);
+    prefill_in_pieces(model_, layout_, n, uncond, 0, logits.data() + n * vocab);
     stats_.prefilled_ids += uncond.size();
     for (size_t i = 1; i < n; ++i) {
       model_.copy_row(n, n + i);
@@ -103,14 +106,13 @@ std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const 
   }
   stats_.prefill_seconds = seconds_since(start);
   stats_.prefill_cpu_seconds = cpu_seconds() - cpu_start;
-  row0_ = request.prompt;
+  row0_ = std::move(conditional);
   for (size_t i = 0; i < n; ++i)
     for (uint32_t id : lead) {
       out[i].push_back(id);
       samplers[i].seen(id);
       on_id(i, id);
     }
-  row0_.insert(row0_.end(), lead.begin(), lead.end());
 
   start = std::chrono::steady_clock::now();
   cpu_start = cpu_seconds();

@@ -32,11 +32,10 @@ class LogitsModel {
 };
 
 struct Request {
-  std::vector<uint32_t> prompt;          // the conditional sequence (SequenceBuilder ids)
-  // Without a state, the first `prefix` ids of the prompt (the input stream's, which a
-  // state from mm-encode holds) are prefilled on their own, then the rest: the same pieces
-  // as from that state, so the float results, and the ids drawn, are the same either way.
-  size_t prefix = 0;
+  // The conditional sequence (SequenceBuilder ids). It is prefilled in the pieces
+  // prefill_pieces() gives, from where a restored state ends or from the start: the same
+  // pieces either way, so the floats, and the ids drawn, are the same with or without it.
+  std::vector<uint32_t> prompt;
   std::vector<uint32_t> unconditional;   // guidance's sequence; used when sampling.cfg != 1
   size_t samples = 1;
   SamplingOptions sampling;

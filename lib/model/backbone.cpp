@@ -220,6 +220,14 @@ void Backbone::copy_row(size_t from, size_t to) {
   impl_->lengths[to] = n;
 }
 
+void Backbone::truncate(size_t row, size_t length) {
+  impl_->check_row(row);
+  if (int64_t(length) > impl_->lengths[row])
+    throw Error("truncate: row " + std::to_string(row) + " holds " + std::to_string(impl_->lengths[row]) +
+                " ids, not " + std::to_string(length));
+  impl_->lengths[row] = int64_t(length);
+}
+
 // A state file: 8 magic bytes, a u32 length and a JSON header (bundle identity, shape,
 // dtype, lengths), the ids (u32 LE), then per layer the row's keys and values
 // [kv_heads, length, head_dim] in the dtype the header names.

@@ -66,6 +66,10 @@ class Backbone {
   void step(const uint32_t* ids, float* logits);
   // Makes row `to` a copy of row `from` (cache and length): n samples after one prefill.
   void copy_row(size_t from, size_t to);
+  // Cuts `row` back to its first `length` ids (no more than it holds): what follows is
+  // computed again by the next prefill or step, over the stale cache entries. mm-describe
+  // re-prefills an answer that was decoded id by id, so its state holds prefill floats.
+  void truncate(size_t row, size_t length);
 
   // The KV state of `row` and the ids it consumed, so a later program skips the prefill.
   // The file names the bundle it came from; loading a state from another bundle, or one

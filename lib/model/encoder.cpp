@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "generate/prefill_pieces.h"
 #include "generate/stream_input.h"
 #include "stream/tensor.h"
 
@@ -25,25 +26,27 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
   const size_t H = config.hidden_size;
   std::vector<double> pooled(H);
 
-  // Runs the ids built so far, a piece at a time, adding the final states of the positions
-  // from `pool_from` on to `pooled`; memory stays bounded however long the segment.
-  auto run = [&](bool pool, size_t pool_from) {
+  // Runs the ids built so far in the pieces every prefill uses (see generate/prefill_pieces.h),
+  // so the KV state is the one a prefill of the whole sequence gives; adds the final states
+  // of positions [pool_from, pool_to) to `pooled`. Memory stays bounded however long the
+  // segment: a piece is at most kPrefillChunk ids.
+  auto run = [&](bool pool, size_t pool_from, size_t pool_to) {
     const auto& ids = builder.ids();
     if (ids.size() > capacity)
       throw Error("segment " + std::to_string(summary.segments) + ": the sequence needs more than " +
                   std::to_string(capacity) + " positions (the model has " + std::to_string(config.max_positions) + ")");
     std::vector<float> hidden;
-    while (consumed < ids.size()) {
-      const size_t n = std::min<size_t>(512, ids.size() - consumed);
-      backbone.prefill(0, ids.data() + consumed, n, nullptr, pool ? &hidden : nullptr);
+    for (const auto& piece : generate::prefill_pieces(layout, ids, consumed)) {
+      backbone.prefill(0, ids.data() + piece.begin, piece.size(), nullptr, pool ? &hidden : nullptr);
       if (pool)
-        for (size_t i = 0; i < n; ++i) {
-          if (consumed + i < pool_from) continue;
+        for (size_t i = 0; i < piece.size(); ++i) {
+          const size_t position = piece.begin + i;
+          if (position < pool_from || position >= pool_to) continue;
           const float* h = hidden.data() + i * H;
           for (size_t k = 0; k < H; ++k) pooled[k] += h[k];
         }
-      consumed += n;
     }
+    consumed = ids.size();
   };
   auto where = [&] { return "segment " + std::to_string(summary.segments) + " (" + reader.segment().modality + ")"; };
 
@@ -79,9 +82,16 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
         break;
       case stream::Event::SegmentEnd: {
         const size_t segment_end = builder.ids().size();
+        try {
+          builder.end_segment();
+        } catch (const Error& e) {
+          throw Error(where() + ": " + e.what());
+        }
+        // The sequence now ends at a split point (the segment's end marker): the piece that
+        // holds the segment is complete and runs as the stream arrives.
+        std::fill(pooled.begin(), pooled.end(), 0.0);
+        run(options.embeddings, segment_first, segment_end);
         if (options.embeddings) {
-          std::fill(pooled.begin(), pooled.end(), 0.0);
-          run(true, segment_first);
           double norm = 0;
           for (double v : pooled) norm += v * v;
           norm = std::sqrt(norm);
@@ -97,11 +107,6 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
           std::memcpy(t.data.data(), unit.data(), H * 4);  // little-endian hosts only, as everywhere in mm
           writer.tensor(t);
         }
-        try {
-          builder.end_segment();
-        } catch (const Error& e) {
-          throw Error(where() + ": " + e.what());
-        }
         writer.end_segment();
         writer.flush();
         ++summary.segments;
@@ -113,17 +118,8 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
       case stream::Event::MemberEnd:
         break;
       case stream::Event::Eof:
-        if (!options.state_path.empty()) {
-          // The state must hold the floats that a prefill of the whole sequence gives
-          // (mm-generate without a state runs it so, and matrix products round differently
-          // for pieces of other lengths): after pieces cut at segment ends, run it again.
-          if (options.embeddings && consumed > 0) {
-            backbone.reset(1, capacity);
-            consumed = 0;
-          }
-          run(false, 0);
-          backbone.save_state(0, builder.ids(), options.state_path);
-        }
+        run(false, 0, 0);  // a stream without segments: <|bos|> alone
+        if (!options.state_path.empty()) backbone.save_state(0, builder.ids(), options.state_path);
         summary.ids = builder.ids().size();
         return summary;
     }

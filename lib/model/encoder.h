@@ -27,9 +27,10 @@ struct EncodeSummary {
   uint64_t ids = 0;  // the sequence's length
 };
 
-// The backbone runs segment by segment as the stream arrives (a causal model gives the same
-// states for the whole sequence as for its pieces), so each segment's embedding is written
-// as soon as its end is read. Throws mm::Error naming the segment at fault.
+// The backbone runs segment by segment as the stream arrives, in the pieces every prefill
+// uses (generate/prefill_pieces.h), so each segment's embedding is written as soon as its end
+// is read and the state holds the floats a prefill of the whole sequence gives, bit for bit.
+// Throws mm::Error naming the segment at fault.
 EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, stream::Reader& reader,
                             stream::Writer& writer, const EncodeOptions& options);
 

@@ -134,13 +134,14 @@ TEST_CASE("generator: without a state the prompt is prefilled in the pieces a st
   Layout l = small_layout();
   Request r;
   r.prompt = prompt_of(l);
-  r.prefix = r.prompt.size() - 2;  // the stream's ids; the turn's markers follow
+  const size_t stream_ids = r.prompt.size() - 2;  // the stream's ids; the turn's markers follow
   Constraint c = Constraint::text(l, "text", 5);
   FakeModel scratch(l.vocab_size());
   Generator(scratch, l).run(r, c, [](size_t, uint32_t) {});
-  CHECK(scratch.prefill_calls == std::vector<std::pair<size_t, size_t>>{{0, r.prefix}, {0, 3}});
+  // <|bos|>, the user's segment, then <|end_turn|> <|assistant|> <|begin_text|>.
+  CHECK(scratch.prefill_calls == std::vector<std::pair<size_t, size_t>>{{0, 1}, {0, stream_ids - 1}, {0, 3}});
   FakeModel cached(l.vocab_size());
-  cached.state.assign(r.prompt.begin(), r.prompt.begin() + long(r.prefix));
+  cached.state.assign(r.prompt.begin(), r.prompt.begin() + long(stream_ids));
   Generator(cached, l).run(r, c, [](size_t, uint32_t) {});
   CHECK(cached.prefill_calls == std::vector<std::pair<size_t, size_t>>{{0, 3}});
   CHECK(cached.row(0) == scratch.row(0));
