@@ -97,7 +97,7 @@ PY
 }
 export -f turn
 sh 'for seed in 1 2 3 4 5 6; do turn t2-$seed t1.mmt t1.state "And then?" $seed; done'
-sh 'python3 -c "import json; t=json.load(open(\"t2-1.with.json\"))[\"tokens\"]; print(\"with the state:\", t[\"prompt\"], \"ids,\", t[\"cached\"], \"cached,\", t[\"prefilled\"], \"prefilled;\", t[\"state_prefilled\"], \"prefilled again for the next state\")"'
+sh 'python3 -c "import json; t, o = (json.load(open(\"t2-1.%s.json\" % k))[\"tokens\"] for k in (\"with\", \"without\")); print(\"with the state: %d ids, %d cached, %d prefilled (without: %d); %d prefilled again for the next state\" % (t[\"prompt\"], t[\"cached\"], t[\"prefilled\"], o[\"prefilled\"], t[\"state_prefilled\"]))"'
 # a third turn from the second state likewise
 sh 'for seed in 1 2 3; do turn t3-$seed t2-1.with.mmt t2-1.with.state "Last question." $seed; done'
 sh 'cp t2-1.with.state t2.state && cp t2-1.with.mmt t2.mmt'
