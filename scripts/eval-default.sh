@@ -40,7 +40,7 @@ while read -r id task output; do
         "$bin/mm-render" -q -f -o "$out" || true ;;
     draw_caption|draw_code)
       "$bin/mm-generate" "${common[@]}" --image 8x8 --top-k 20 --seed 1 --only-new "$prompt" |
-        "$bin/mm-render" -q -f -o "$out" || true ;;
+        "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
   esac
 done < "$work/jobs"
 echo "answered $(wc -l < "$work/jobs") tasks in $(( $(date +%s) - start )) s" >&2

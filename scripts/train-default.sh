@@ -2,17 +2,26 @@
 # Reproduces the shipped default bundle (models/default) from scratch: mm-world writes the
 # training scenes, scripts/world-corpus.py packs every task into one conversation stream,
 # mm-bundle init draws the starting weights, mm-train trains them. Every seed and size is
-# below; on this project's 2-core machine (shared) the run takes about an hour and a half.
+# below; on this project's 2-core machine (shared) the run takes 45 to 75 minutes (phases of
+# 3072 s and 1386 s for models/default; 1157 s and 1504 s for a run with IMAGE_VQ set to
+# WORLD_SCENES=3000 scripts/fit-image-tokenizer.sh's codebook). The image codebook is the
+# default bundle's unless IMAGE_VQ names another.
 #
 #   scripts/train-default.sh [BINDIR]           # train into $WORK/train, then $WORK/train2 (default /tmp/mm-train-default)
 #   INSTALL=1 scripts/train-default.sh [BINDIR] # then copy the result into models/default
 #   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its checkpoint/)
+#   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default bundle's,
+#                                               # which scripts/fit-image-tokenizer.sh reproduces)
+#
+# The corpus's image ids are the codebook's codes, so a model is trained for one codebook:
+# installing copies the bundle's codebook with its weights.
 #
 # Numbers a faster machine would change: SCENES, STEPS, BATCH (and --device cuda).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)
 work=${WORK:-/tmp/mm-train-default}
+image_vq=$(realpath "${IMAGE_VQ:-$here/models/default/image-vq.bin}")
 
 world_seed=1      # training scenes: seed 1 (seed 0, indices below 10000, is held out for evaluation)
 scenes=${SCENES:-4000}
@@ -32,6 +41,7 @@ install_bundle() {
   local from=$1 to=$here/models/default
   "$bin/mm-bundle" verify "$from"
   cp "$from/model.safetensors" "$to/model.safetensors.tmp" && mv "$to/model.safetensors.tmp" "$to/model.safetensors"
+  cp "$from/image-vq.bin" "$to/image-vq.bin.tmp" && mv "$to/image-vq.bin.tmp" "$to/image-vq.bin"
   # Adds the trained bundle's backbone, layout and weights to the default config, keeping
   # its other entries (the tokenizers) as they are; generation defaults for this model.
   python3 - "$from/config.json" "$to/config.json" <<'PY'
@@ -78,20 +88,10 @@ if [ -n "${FROM:-}" ]; then
   exit 0
 fi
 
-mkdir -p "$work"
-if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
-  echo "world: $scenes scenes of seed $world_seed" >&2
-  rm -rf "$work/world"
-  "$bin/mm-world" --split train --seed $world_seed --count "$scenes" --size $image_size --tasks $tasks -q "$work/world"
-  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$here/models/default" --size $image_size \
-    --levels $levels --fps $video_fps --max-frames $video_frames --tasks $tasks "$work/world/manifest.jsonl" \
-    "$work/corpus.mmt.tmp"
-  mv "$work/corpus.mmt.tmp" "$work/corpus.mmt"
-fi
-
 # The model: a small Llama (GQA, SwiGLU, tied head) over the default tokenizers' vocabulary.
 mkdir -p "$work/config"
-cp "$here"/models/default/{text-bpe.json,image-vq.bin,audio-env.bin} "$work/config/"
+cp "$here"/models/default/{text-bpe.json,audio-env.bin} "$work/config/"
+cp "$image_vq" "$work/config/image-vq.bin"
 cat > "$work/config/config.json" <<'JSON'
 {"name": "mm-default",
  "backbone": {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -103,6 +103,17 @@ cat > "$work/config/config.json" <<'JSON'
     "video": {"type": "vq", "file": "image-vq.bin"},
     "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
 JSON
+
+if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
+  echo "world: $scenes scenes of seed $world_seed" >&2
+  rm -rf "$work/world"
+  "$bin/mm-world" --split train --seed $world_seed --count "$scenes" --size $image_size --tasks $tasks -q "$work/world"
+  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
+    --levels $levels --fps $video_fps --max-frames $video_frames --tasks $tasks "$work/world/manifest.jsonl" \
+    "$work/corpus.mmt.tmp"
+  mv "$work/corpus.mmt.tmp" "$work/corpus.mmt"
+fi
+
 rm -rf "$work/start"
 "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed "$work/start"
 
