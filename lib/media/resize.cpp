@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 extern "C" {
 #include <libswscale/swscale.h>
@@ -14,6 +16,18 @@ extern "C" {
 namespace mm::media {
 
 namespace {
+
+// RGB rows at a 64-byte-aligned start and stride.
+struct AlignedRows {
+  int stride;
+  std::vector<uint8_t> bytes;
+  uint8_t* first;
+  AlignedRows(int width, int height)
+      : stride((width * 3 + 63) / 64 * 64), bytes(size_t(stride) * height + 64) {
+    first = bytes.data() + (64 - reinterpret_cast<uintptr_t>(bytes.data()) % 64) % 64;
+  }
+  uint8_t* row(int y) { return first + size_t(y) * stride; }
+};
 
 int parse_side(const std::string& text, const std::string& whole) {
   if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos)
@@ -94,16 +108,23 @@ Image resize(const Image& image, int width, int height) {
                                    (shrink ? SWS_AREA : SWS_BICUBIC) | SWS_ACCURATE_RND, nullptr, nullptr, nullptr);
   if (!sws) throw Error("cannot resize " + std::to_string(image.width) + "x" + std::to_string(image.height) + " to " +
                         std::to_string(width) + "x" + std::to_string(height));
+  // swscale picks its code paths by the buffers' alignment, and they round differently: rows
+  // copied to 64-byte-aligned buffers with 64-byte strides make the result the same wherever
+  // the caller's pixels happen to lie (a codebook fit gave other bytes for other argument orders).
+  AlignedRows in(image.width, image.height), scaled(width, height);
+  for (int y = 0; y < image.height; ++y)
+    std::memcpy(in.row(y), &image.rgb[size_t(y) * image.width * 3], size_t(image.width) * 3);
+  const uint8_t* src[4] = {in.row(0), nullptr, nullptr, nullptr};
+  int src_stride[4] = {in.stride, 0, 0, 0};
+  uint8_t* dst[4] = {scaled.row(0), nullptr, nullptr, nullptr};
+  int dst_stride[4] = {scaled.stride, 0, 0, 0};
+  sws_scale(sws, src, src_stride, 0, image.height, dst, dst_stride);
+  sws_freeContext(sws);
   Image out;
   out.width = width;
   out.height = height;
   out.rgb.resize(size_t(width) * height * 3);
-  const uint8_t* src[4] = {image.rgb.data(), nullptr, nullptr, nullptr};
-  int src_stride[4] = {image.width * 3, 0, 0, 0};
-  uint8_t* dst[4] = {out.rgb.data(), nullptr, nullptr, nullptr};
-  int dst_stride[4] = {width * 3, 0, 0, 0};
-  sws_scale(sws, src, src_stride, 0, image.height, dst, dst_stride);
-  sws_freeContext(sws);
+  for (int y = 0; y < height; ++y) std::memcpy(&out.rgb[size_t(y) * width * 3], scaled.row(y), size_t(width) * 3);
   return out;
 }
 

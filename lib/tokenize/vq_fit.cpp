@@ -33,11 +33,8 @@ void assign(const NearestSearch& search, const float* vectors, size_t n, uint32_
     search.find(vectors + first * search.dims(), int(last - first), indices + first, distances + first);
   };
   if (threads == 1) return part(0, n);
-  // Parts start at multiples of 4: the search scores vectors four at a time, and a vector
-  // scored in a shorter group can round differently, so a near tie could go the other way.
-  auto start = [&](int t) { return t == threads ? n : n * t / threads / 4 * 4; };
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(part, start(t), start(t + 1));
+  for (int t = 0; t < threads; ++t) pool.emplace_back(part, n * t / threads, n * (t + 1) / threads);
   for (auto& t : pool) t.join();
 }
 

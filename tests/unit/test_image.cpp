@@ -5,6 +5,8 @@
 #include <functional>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "error.h"
 #include "media/image_io.h"
@@ -165,6 +167,27 @@ TEST_CASE("the resize policy: long side, pad, crop, patch multiples") {
   CHECK_THROWS_AS(parse_size("12x"), UsageError);
   CHECK_THROWS_AS(parse_size("big"), UsageError);
   CHECK_THROWS_AS(parse_fit("stretch"), UsageError);
+}
+
+TEST_CASE("resizing gives the same pixels wherever the picture lies in memory") {
+  // swscale's code paths depend on its buffers' alignment; copies of one picture at every
+  // 16-byte offset of a 64-byte line must scale, up and down, to the same bytes.
+  Image source = test_picture(333, 250);
+  std::vector<Image> copies;
+  std::vector<std::vector<uint8_t>> spacers;
+  bool seen[4] = {};
+  for (int tries = 0; tries < 400 && !(seen[0] && seen[1] && seen[2] && seen[3]); ++tries) {
+    spacers.emplace_back(size_t(16 + 16 * (tries % 5)));
+    copies.push_back(source);
+    int offset = int(reinterpret_cast<uintptr_t>(copies.back().rgb.data()) % 64 / 16);
+    if (seen[offset]) copies.pop_back();
+    seen[offset] = true;
+  }
+  REQUIRE(copies.size() >= 2);
+  for (auto [w, h] : {std::pair{150, 113}, std::pair{517, 388}}) {
+    Image first = resize(copies[0], w, h);
+    for (const Image& copy : copies) CHECK(resize(copy, w, h).rgb == first.rgb);
+  }
 }
 
 TEST_CASE("compose pads by repeating edges and crop takes the picture back") {
