@@ -165,8 +165,7 @@ int main(int argc, char** argv) {
         throw Error("internal: the generated ids are not the conversation's");
       const size_t keep = generate::split_point_before(layout, want, request.prompt.size());
       backbone.truncate(0, keep);
-      for (const auto& piece : generate::prefill_pieces(layout, want, keep))
-        backbone.prefill(0, want.data() + piece.begin, piece.size(), nullptr);
+      generate::prefill_in_pieces(model, layout, 0, want, keep);
       state_prefilled = want.size() - keep;
       backbone.save_state(0, want, save_state);
       state_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -18,15 +18,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // CPU time of the whole process: on a shared machine, what the work cost without the wait.
 double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
 
-// Prefills ids[from, ...) into `row` piece by piece; the last piece's logits go to `logits`.
+}  // namespace
+
 void prefill_in_pieces(LogitsModel& model, const Layout& layout, size_t row, const std::vector<uint32_t>& ids,
                        size_t from, float* logits) {
   const auto pieces = prefill_pieces(layout, ids, from);
   for (size_t i = 0; i < pieces.size(); ++i)
     model.prefill(row, ids.data() + pieces[i].begin, pieces[i].size(), i + 1 == pieces.size() ? logits : nullptr);
 }
-
-}  // namespace
 
 std::vector<std::vector<uint32_t>> Generator::run(const Request& request, const Constraint& constraint,
                                                   const std::function<void(size_t, uint32_t)>& on_id) {

@@ -31,6 +31,11 @@ class LogitsModel {
   virtual void copy_row(size_t from, size_t to) = 0;
 };
 
+// Prefills ids[from, ...) into `row` in the pieces prefill_pieces() gives (the one rule
+// every prefill follows); the last piece's logits go to `logits` when non-null.
+void prefill_in_pieces(LogitsModel& model, const Layout& layout, size_t row, const std::vector<uint32_t>& ids,
+                       size_t from, float* logits = nullptr);
+
 struct Request {
   // The conditional sequence (SequenceBuilder ids). It is prefilled in the pieces
   // prefill_pieces() gives, from where a restored state ends or from the start: the same

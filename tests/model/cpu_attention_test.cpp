@@ -11,6 +11,7 @@
 
 #include "model/cpu_attention.h"
 #include "model/cpu_gemm.h"
+#include "kernel_available.h"
 
 using mm::model::small_batch_attention;
 using mm::model::small_batch_attention_applies;
@@ -47,14 +48,6 @@ Case make(at::ScalarType type, int64_t B, int64_t H, int64_t group, int64_t T, i
     c.mask = at::zeros({rows, 1, T, L}).masked_fill_(position >= visible, -INFINITY).to(type);
   }
   return c;
-}
-
-bool kernel_here() {
-  if (!mm::model::small_batch_kernel_available()) {
-    MESSAGE("this CPU lacks AVX2/FMA: the kernel is never used here and is not tested");
-    return false;
-  }
-  return true;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/cpu_gemm.h"
+#include "kernel_available.h"
 
 using mm::model::SimdLevel;
 using mm::model::small_batch_linear;
@@ -46,14 +47,6 @@ struct Levels {
 
 const char* name(SimdLevel level) {
   return level == SimdLevel::avx512_bf16 ? "avx512_bf16" : level == SimdLevel::avx512 ? "avx512" : "avx2";
-}
-
-bool kernel_here() {
-  if (!mm::model::small_batch_kernel_available()) {
-    MESSAGE("this CPU lacks AVX2/FMA: the kernel is never used here and is not tested");
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
