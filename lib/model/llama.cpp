@@ -41,6 +41,12 @@ at::Tensor rotate_half(const at::Tensor& x) {
   return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
+// x·Wᵀ: a few rows on the CPU without autograd (decoding) by the small-batch kernel,
+// everything else (prefill, training, CUDA) by libtorch.
+at::Tensor project(const at::Tensor& x, const at::Tensor& w) {
+  return small_batch_linear_applies(x, w) ? small_batch_linear(x, w) : at::linear(x, w);
+}
+
 }  // namespace
 
 at::ScalarType scalar_type_from_name(const std::string& name) {
@@ -72,9 +78,7 @@ at::Tensor HeadLayerNorm::forward(const at::Tensor& x) const {
 
 Linear::Linear(int64_t in, int64_t out, bool allocate) { weight = parameter(*this, "weight", {out, in}, allocate); }
 
-at::Tensor Linear::forward(const at::Tensor& x) const {
-  return small_batch_linear_applies(x, weight) ? small_batch_linear(x, weight) : at::linear(x, weight);
-}
+at::Tensor Linear::forward(const at::Tensor& x) const { return project(x, weight); }
 
 Embedding::Embedding(int64_t count, int64_t dim, bool allocate) { weight = parameter(*this, "weight", {count, dim}, allocate); }
 
@@ -264,8 +268,7 @@ at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positi
 }
 
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
-  const at::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;
-  return small_batch_linear_applies(hidden, head) ? small_batch_linear(hidden, head) : at::linear(hidden, head);
+  return project(hidden, lm_head ? lm_head->weight : model->embed_tokens->weight);
 }
 
 }  // namespace mm::model
