@@ -57,7 +57,6 @@ int main(int argc, char** argv) {
     tokenize::check_fit_options(options);
     if (inputs.empty() && own_size_inputs.empty()) throw UsageError("give the images to fit on (INPUT or --own-size FILE)");
     if (options.apart_codes > 0 && own_size_inputs.empty()) throw UsageError("--own-size-codes needs --own-size images");
-    if (options.apart_codes >= options.codes) throw UsageError("--own-size-codes must be fewer than --codes");
     options.seed = opt.seed;
     options.threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<media::SizePolicy> policies;

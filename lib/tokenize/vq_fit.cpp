@@ -60,6 +60,7 @@ void check_fit_options(const VqFitOptions& o) {
     throw UsageError("--chroma-block must be 1, 2 or 4, at most the patch");
   if (o.levels < 1 || o.levels > 8) throw UsageError("--levels must be 1 to 8");
   if (o.codes < 2 || o.codes > 65536) throw UsageError("--codes must be 2 to 65536");
+  if (o.apart_codes < 0 || o.apart_codes >= o.codes) throw UsageError("--own-size-codes must be fewer than --codes");
 }
 
 namespace {
@@ -134,7 +135,6 @@ Codebook fit_codebook(std::vector<float>& vectors, const VqFitOptions& o,
 Codebook fit_codebook(std::vector<float>& vectors, std::vector<float>& apart, const VqFitOptions& o,
                       const std::function<void(const std::string&)>& report) {
   check_fit_options(o);
-  if (o.apart_codes < 0 || o.apart_codes >= o.codes) throw UsageError("the codes set apart must be fewer than --codes");
   Codebook book;
   book.patch = o.patch;
   book.chroma_block = o.chroma_block;
