@@ -131,17 +131,18 @@ for t in map(json.loads, open(sys.argv[1])):
     mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/gallery/$scene-drawn.png"
     said=$(mm-describe "$out/prompts/$scene.caption_image.mmt")
     code=$(mm-generate --code --only-new "$out/prompts/$scene.code_image.mmt" | mm-render)
+    code_line=$(printf '%s' "$code" | tr '\n' ';')
     printf "%s\n" "$code" | mm-draw -f -o "$out/gallery/$scene-code.png" 2>/dev/null || rm -f "$out/gallery/$scene-code.png"
     motion=$(mm-describe "$out/prompts/$scene.describe_motion.mmt")
     question=$(user_text "$scene" answer_question)
     answer=$(mm-describe "$out/prompts/$scene.answer_question.mmt")
     echo "$scene: \"$caption\" -> $out/gallery/$scene-drawn.png"
     echo "  its image described: $said"
-    echo "  its image as code: $(printf '%s' "$code" | tr '\n' ';')"
+    echo "  its image as code: $code_line"
     echo "  its video, what moves: $motion"
     echo "  $question $answer"
-    code_cell="<img src=\"$scene-code.png\" width=\"128\"><br>\`$(printf '%s' "$code" | tr '\n' ';' | sed 's/|/\\|/g')\`"
-    [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code")\`"
+    code_cell="<img src=\"$scene-code.png\" width=\"128\"><br>\`$(cell "$code_line")\`"
+    [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code_line")\`"
     echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption") | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
   done
   echo "pictures and the table: $out/gallery (gallery.md)"
