@@ -108,12 +108,19 @@ double learning_rate(const TrainOptions& o, uint64_t step) {  // step: 0-based
 }
 
 // The bundle `dir` as the run has it now: the starting bundle's config (weights in one
-// file), its tokenizer files, and the weights.
+// file; the ids the loss's softmax ran over as the backbone's output_ids, none when it ran
+// over all), its tokenizer files, and the weights.
 void write_bundle(const model::Llama& model, const std::string& source_dir, const fs::path& dir,
-                  const std::string& dtype) {
+                  const std::string& dtype, const std::vector<int64_t>& output_ids) {
   fs::create_directories(dir);
   ojson config = ojson::parse(slurp(fs::path(source_dir) / "config.json"));
   config["weights"] = "model.safetensors";
+  if (config.contains("backbone") && config["backbone"].is_object()) {
+    if (output_ids.empty())
+      config["backbone"].erase("output_ids");
+    else
+      config["backbone"]["output_ids"] = output_ids;
+  }
   if (config.contains("tokenizers"))
     for (auto& [modality, entry] : config["tokenizers"].items()) {
       if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string()) continue;
@@ -224,10 +231,11 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
   if (start >= options.steps) throw Error("the checkpoint is at step " + std::to_string(start) + ", --steps is " + std::to_string(options.steps));
 
   const fs::path out(options.output);
+  std::vector<int64_t> output_ids;  // the ids the loss's softmax runs over; empty: every id
   auto checkpoint = [&](uint64_t step) {
     fs::path fresh = out / "checkpoint.new", old = out / "checkpoint.old", dir = out / "checkpoint";
     fs::remove_all(fresh);
-    write_bundle(model, options.bundle, fresh, "f32");
+    write_bundle(model, options.bundle, fresh, "f32", output_ids);
     torch::save(optimizer, (fresh / "optimizer.pt").string());
     write_loss_csv((fresh / "loss.csv").string(), result.curve);
     write_text(fresh / "train-state.json", ojson{{"step", step}, {"settings", settings}}.dump(2) + "\n");
@@ -244,12 +252,12 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
     std::vector<uint8_t> seen(size_t(vocab), 0);
     for (const Example& e : data.examples)
       for (uint32_t id : e.ids) seen[id] = 1;
-    std::vector<int64_t> ids, where(size_t(vocab), -100);
+    std::vector<int64_t> where(size_t(vocab), -100);
     for (int64_t id = 0; id < vocab; ++id)
-      if (seen[size_t(id)]) where[size_t(id)] = int64_t(ids.size()), ids.push_back(id);
-    softmax_ids = at::tensor(ids, at::kLong).to(device);
+      if (seen[size_t(id)]) where[size_t(id)] = int64_t(output_ids.size()), output_ids.push_back(id);
+    softmax_ids = at::tensor(output_ids, at::kLong).to(device);
     place = at::tensor(where, at::kLong);
-    result.softmax_ids = ids.size();
+    result.softmax_ids = output_ids.size();
   } else {
     result.softmax_ids = size_t(vocab);
   }
@@ -333,7 +341,7 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   result.last_step = step;
   checkpoint(step);
-  write_bundle(model, options.bundle, out, options.dtype);
+  write_bundle(model, options.bundle, out, options.dtype, output_ids);
   write_loss_csv((out / "loss.csv").string(), result.curve);
   write_loss_png((out / "loss.png").string(), result.curve);
   ojson summary = settings;

@@ -111,8 +111,9 @@ uint32_t Sampler::sample(float* logits, size_t vocab, const SamplingOptions& opt
       if (id < vocab) logits[id] = logits[id] > 0 ? logits[id] / options.repeat_penalty : logits[id] * options.repeat_penalty;
   for (const auto& [first, last] : allowed.ranges)
     for (uint32_t id = first; id < last && id < vocab; ++id)
-      if (!std::isnan(logits[id])) candidates_.push_back({id, logits[id]});
-  if (candidates_.empty()) throw Error("sampling: no allowed id has a finite logit");
+      if (!std::isnan(logits[id]) && logits[id] != -std::numeric_limits<float>::infinity())
+        candidates_.push_back({id, logits[id]});
+  if (candidates_.empty()) throw Error("sampling: no allowed id has a finite logit (was the model trained to produce these?)");
 
   if (options.temperature == 0) {
     auto best = std::min_element(candidates_.begin(), candidates_.end(), more_likely);

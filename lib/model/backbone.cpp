@@ -81,6 +81,7 @@ Backbone::Backbone(const std::string& bundle_dir, const RunOptions& options) : i
   impl_->llama = std::make_shared<Llama>(impl_->bundle.backbone, false);
   try {
     impl_->llama->load(*impl_->weights, impl_->dtype, impl_->device);
+    impl_->llama->restrict_to_output_ids();
   } catch (const c10::Error& e) {
     throw Error(bundle_dir + ": loading the weights failed: " + e.what_without_backtrace());
   }

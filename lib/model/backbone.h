@@ -24,6 +24,10 @@ struct BackboneConfig {
   double norm_eps = 1e-5;
   std::string qk_norm = "none";    // none | layernorm (Chameleon, with bias) | rmsnorm (Emu3.5)
   bool tie_embeddings = false;
+  // The ids the model was trained to produce (mm-train --softmax seen), ascending; empty:
+  // every id. Inference gives the others no probability, and the head's product runs over
+  // these alone.
+  std::vector<uint32_t> output_ids;
 
   static BackboneConfig from_json(const std::string& backbone_object);  // throws mm::Error
   std::string to_json() const;

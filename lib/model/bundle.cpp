@@ -101,6 +101,18 @@ BackboneConfig BackboneConfig::from_json(const std::string& text) {
   if (c.heads > 4096 || c.hidden_size > (1u << 20) || c.intermediate_size > (1u << 22))
     throw Error("backbone: heads, hidden_size or intermediate_size beyond any real model");
   if ((c.hidden_size / c.heads) % 2 != 0) throw Error("backbone: the head size must be even for rotary embeddings");
+  if (const json* o = member(j, {"output_ids"})) {
+    if (!o->is_array() || o->empty()) throw Error("backbone: \"output_ids\" must be a non-empty array of ids");
+    for (const json& id : *o) {
+      if (!id.is_number_unsigned() || id.get<uint64_t>() >= c.vocab_size)
+        throw Error("backbone: \"output_ids\" holds " + id.dump() + ", not an id below vocab_size " + std::to_string(c.vocab_size));
+      const uint32_t value = uint32_t(id.get<uint64_t>());
+      if (!c.output_ids.empty() && value <= c.output_ids.back())
+        throw Error("backbone: \"output_ids\" must ascend without repeats (" + std::to_string(value) + " after " +
+                    std::to_string(c.output_ids.back()) + ")");
+      c.output_ids.push_back(value);
+    }
+  }
   return c;
 }
 
@@ -116,6 +128,7 @@ std::string BackboneConfig::to_json() const {
             {"rms_norm_eps", norm_eps},
             {"qk_norm", qk_norm},
             {"tie_word_embeddings", tie_embeddings}};
+  if (!output_ids.empty()) j["output_ids"] = output_ids;
   return j.dump();
 }
 

@@ -120,6 +120,9 @@ class Llama : public torch::nn::Module {
   at::Tensor forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
                             std::vector<CacheSlot>& slots) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // the head: [.., hidden] -> [.., vocab]
+  // For inference after load(): logits() computes only the config's output_ids and gives
+  // every other id -inf. Training leaves this off, since its loss may score any id.
+  void restrict_to_output_ids();
 
   const BackboneConfig& config() const { return config_; }
   int64_t head_dim() const { return int64_t(config_.hidden_size / config_.heads); }
@@ -129,6 +132,7 @@ class Llama : public torch::nn::Module {
  private:
   BackboneConfig config_;
   at::Tensor inv_freq_;  // rotary frequencies, float32
+  at::Tensor output_head_, output_index_;  // the head's rows of output_ids, and those ids (restricted)
   at::Tensor hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
                            std::vector<CacheSlot>* slots) const;
 };

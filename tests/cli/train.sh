@@ -47,7 +47,15 @@ sh 'diff <(cut -d, -f1-6 half/loss.csv) <(cut -d, -f1-6 run/loss.csv) && echo sa
 # a resume with other settings is refused
 sh "$train --example member -q -o half --resume half/checkpoint --clip 0.5 packed.mmt"
 # a --softmax seen run trains on the ids the streams hold
-sh "$train --stop-after 1 --json --softmax seen --example member -o seen packed.mmt | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"softmax_ids\"])'"
+sh "$train --json --softmax seen --example member -o seen packed.mmt | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"softmax_ids\"])'"
+# ... and its bundle names them as the only ids it produces: sampled at temperature 1 (where
+# the 31950 ids it never saw would otherwise take most of the mass), every new id is one of them
+sh 'python3 -c "import json; print(len(json.load(open(\"seen/config.json\"))[\"backbone\"][\"output_ids\"]), \"output ids\")"'
+sh 'mm-tokenize --role user --text "what colour is the circle" | mm-generate --bundle seen --text --temperature 1 --seed 4 --max-tokens 40 --only-new | mm-inspect --dump | python3 -c "
+import json, sys
+allowed = set(json.load(open(\"seen/config.json\"))[\"backbone\"][\"output_ids\"])
+ids = [int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]]
+print(len(ids) > 0, \"ids drawn, all of them output ids:\", all(i in allowed for i in ids))"'
 
 # errors
 mkdir empty

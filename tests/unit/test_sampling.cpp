@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -161,6 +162,26 @@ TEST_CASE("sampling: the constraint mask and forced ids; the penalty discourages
   CHECK(l[0] == 2.5f);
   Constraint::Allowed none;
   CHECK_THROWS_AS(s.sample(l.data(), l.size(), greedy, none), mm::Error);
+}
+
+TEST_CASE("sampling: ids a model never produces (-inf) are never drawn; none left is an error") {
+  const float never = -std::numeric_limits<float>::infinity();
+  std::vector<float> base = {never, 0.0f, never, -30.0f};
+  Sampler s(7);
+  SamplingOptions hot;
+  hot.temperature = 5;
+  for (int draw = 0; draw < 200; ++draw) {
+    std::vector<float> l = base;
+    uint32_t id = s.sample(l.data(), l.size(), hot, everything(4));
+    CHECK((id == 1 || id == 3));
+  }
+  Constraint::Allowed only_never;
+  only_never.ranges = {{0, 1}, {2, 3}};
+  std::vector<float> l = base;
+  CHECK_THROWS_AS(s.sample(l.data(), l.size(), hot, only_never), mm::Error);
+  hot.temperature = 0;
+  l = base;
+  CHECK_THROWS_AS(s.sample(l.data(), l.size(), hot, only_never), mm::Error);
 }
 
 TEST_CASE("sampling: guidance moves away from the unconditional logits") {

@@ -125,6 +125,20 @@ TEST_CASE("bundle config: Hugging Face names and the short ones; bad values are 
                                         "intermediate_size": 8, "max_positions": 8, "qk_norm": "l2"})");
         }) == "backbone: \"qk_norm\" must be \"none\", \"layernorm\" or \"rmsnorm\", not \"l2\"");
   CHECK(error_of([] { BundleConfig::parse(R"({"name": "x"})"); }) == "config.json: no \"backbone\" object");
+  // output_ids: ascending ids below the vocabulary, kept through to_json
+  const std::string head = R"({"vocab_size": 10, "hidden_size": 64, "layers": 1, "heads": 4, "intermediate_size": 8, "max_positions": 8, )";
+  BackboneConfig some = BackboneConfig::from_json(head + R"("output_ids": [0, 3, 9]})");
+  CHECK(some.output_ids == std::vector<uint32_t>{0, 3, 9});
+  CHECK(BackboneConfig::from_json(some.to_json()).output_ids == some.output_ids);
+  CHECK(BackboneConfig::from_json(head + R"("qk_norm": "none"})").output_ids.empty());
+  CHECK(error_of([&] { BackboneConfig::from_json(head + R"("output_ids": [0, 10]})"); }) ==
+        "backbone: \"output_ids\" holds 10, not an id below vocab_size 10");
+  CHECK(error_of([&] { BackboneConfig::from_json(head + R"("output_ids": [3, 3]})"); }) ==
+        "backbone: \"output_ids\" must ascend without repeats (3 after 3)");
+  CHECK(error_of([&] { BackboneConfig::from_json(head + R"("output_ids": []})"); }) ==
+        "backbone: \"output_ids\" must be a non-empty array of ids");
+  CHECK(error_of([&] { BackboneConfig::from_json(head + R"("output_ids": ["1"]})"); }) ==
+        "backbone: \"output_ids\" holds \"1\", not an id below vocab_size 10");
 }
 
 TEST_CASE("bundle: init writes a bundle that verifies; every mismatch names the tensor") {
