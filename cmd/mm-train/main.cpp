@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
       ->type_name("DIR");
   app.add_option("--bundle", o.bundle, "The starting bundle (config, layout, tokenizers, initial weights: mm-bundle init)")
       ->type_name("DIR");
-  app.add_option("--resume", o.resume, "Continue from a checkpoint directory (OUTPUT/checkpoint) exactly")->type_name("DIR");
+  app.add_option("--resume", o.resume, "Continue from a checkpoint directory (OUTPUT/checkpoint) exactly; a finished run's only writes its bundle again (with this --dtype)")->type_name("DIR");
   app.add_option("--steps", o.steps, "Optimizer steps in all")->check(CLI::Range(uint64_t(1), uint64_t(1) << 40))->capture_default_str();
   app.add_option("--batch", o.batch, "Rows per step")->check(CLI::Range(1u, 65536u))->capture_default_str();
   app.add_option("--context", o.context, "Ids per row: whole examples are packed into rows this long (longer ones cut)")
@@ -120,6 +120,11 @@ int main(int argc, char** argv) {
     if (r.truncated > 0)
       cli::warn("mm-train", std::to_string(r.truncated) + " examples were longer than --context and were cut");
     if (opt.quiet) return;
+    if (r.last_step < r.first_step && !opt.json) {
+      std::printf("%s: written from the finished checkpoint at step %llu (no steps left to run)\n", o.output.c_str(),
+                  (unsigned long long)r.last_step);
+      return;
+    }
     const size_t window = std::max<size_t>(1, std::min<size_t>(20, r.curve.size() / 5));
     const double first = train::mean_loss(r.curve, window, false), last = train::mean_loss(r.curve, window, true);
     if (opt.json) {

@@ -228,7 +228,9 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
     result.curve = read_loss_csv((dir / "loss.csv").string());
     if (result.curve.size() > start) result.curve.resize(start);
   }
-  if (start >= options.steps) throw Error("the checkpoint is at step " + std::to_string(start) + ", --steps is " + std::to_string(options.steps));
+  // A finished run's checkpoint resumes to no steps at all: the bundle is written again (with
+  // this run's --dtype, and the output_ids of this mm-train).
+  if (start > options.steps) throw Error("the checkpoint is at step " + std::to_string(start) + ", --steps is " + std::to_string(options.steps));
 
   const fs::path out(options.output);
   std::vector<int64_t> output_ids;  // the ids the loss's softmax runs over; empty: every id

@@ -44,6 +44,9 @@ sh "$train --example member -q -o half --stop-after 17 packed.mmt && python3 -c 
 sh "$train --example member -q -o half --resume half/checkpoint packed.mmt"
 sh 'cmp half/model.safetensors run/model.safetensors && echo same weights'
 sh 'diff <(cut -d, -f1-6 half/loss.csv) <(cut -d, -f1-6 run/loss.csv) && echo same curve'
+# a finished run's checkpoint resumes to no steps: its bundle again, here in bf16
+sh "$train --example member -o again --resume run/checkpoint --dtype bf16 packed.mmt"
+sh 'mm-bundle info again | grep -i -E "dtype|bf16" | head -2; mm-bundle verify -q again && echo verifies'
 # a resume with other settings is refused
 sh "$train --example member -q -o half --resume half/checkpoint --clip 0.5 packed.mmt"
 # a --softmax seen run trains on the ids the streams hold
