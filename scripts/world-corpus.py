@@ -102,7 +102,8 @@ def member(parts):
     lines = ["stream 1.0 level=3"]
     for role, meta, codes in parts:
         meta = dict(meta)
-        meta["role"] = role
+        if role:
+            meta["role"] = role
         meta.pop("source", None)  # the corpus's temporary paths would only make streams differ
         lines.append("segment " + json.dumps(meta, sort_keys=True, separators=(",", ":")))
         if codes:
@@ -126,6 +127,9 @@ def main():
     parser.add_argument("--tasks", default="", help="only these tasks, comma-separated")
     parser.add_argument("--prompts", action="store_true", help="write each task's first user turn to OUTPUT/<id>.mmt")
     parser.add_argument("--held-out", action="store_true", help="allow held-out scenes (evaluation only)")
+    parser.add_argument("--pairs", default="",
+                        help="also write PAIRS: each caption_image task's image and caption as one member of two "
+                             "segments without roles, for mm-train --pairs")
     args = parser.parse_args()
     only = set(filter(None, args.tasks.split(",")))
     base = os.path.dirname(args.manifest)
@@ -187,6 +191,18 @@ def main():
     finally:
         os.unlink(text.name)
     print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
+    if args.pairs:
+        captioned = [task for task in tasks if task["task"] == "caption_image"]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as text:
+            for task in captioned:
+                turn = task["turns"][0]
+                image = [part for part in turn["user"] if "image" in part][0]
+                text.write(member([segment(None, image), segment(None, turn["assistant"])]))
+        try:
+            run(pack + ["-o", args.pairs, text.name])
+        finally:
+            os.unlink(text.name)
+        print("world-corpus: packed %d image/caption pairs into %s" % (len(captioned), args.pairs), file=sys.stderr)
 
 
 if __name__ == "__main__":

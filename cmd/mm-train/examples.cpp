@@ -61,6 +61,15 @@ class TokenizerIds {
   std::map<std::string, std::string> ids_;
 };
 
+// The segment's modality must be in the layout and tokenized by the bundle's tokenizer.
+void check_segment(const stream::SegmentInfo& info, const generate::Layout& layout, TokenizerIds& tokenizers) {
+  if (!layout.has(info.modality)) throw Error("the bundle's layout has no code range for " + info.modality);
+  const std::string& expected = tokenizers.of(info.modality);
+  if (info.tokenizer != expected)
+    throw Error("tokenized by " + info.tokenizer + ", the bundle's " + info.modality + " tokenizer is " + expected +
+                " (a stream for another bundle?)");
+}
+
 bool scored_role(const std::string& role, Scored scored) {
   return scored == Scored::All || role.empty() || role == "assistant";
 }
@@ -101,11 +110,7 @@ void read_examples(const std::string& path, const generate::Layout& layout, Toke
     try {
       if (event == stream::Event::SegmentBegin) {
         const auto& info = reader.segment();
-        if (!layout.has(info.modality)) throw Error("the bundle's layout has no code range for " + info.modality);
-        const std::string& expected = tokenizers.of(info.modality);
-        if (info.tokenizer != expected)
-          throw Error("tokenized by " + info.tokenizer + ", the bundle's " + info.modality + " tokenizer is " +
-                      expected + " (a stream for another bundle?)");
+        check_segment(info, layout, tokenizers);
         if (!builder) {
           builder = std::make_unique<generate::SequenceBuilder>(layout);
           previous_turn = builder->turn();
@@ -133,7 +138,65 @@ void read_examples(const std::string& path, const generate::Layout& layout, Toke
   }
 }
 
+void read_pairs(const std::string& path, const generate::Layout& layout, TokenizerIds& tokenizers,
+                std::vector<std::pair<View, View>>& out) {
+  cli::Input input(path);
+  stream::Reader reader(input.source());
+  size_t member = 0;
+  std::vector<View> views;
+  std::unique_ptr<generate::SequenceBuilder> builder;
+  for (;;) {
+    stream::Event event = reader.next();
+    try {
+      if (event == stream::Event::SegmentBegin) {
+        const auto& info = reader.segment();
+        check_segment(info, layout, tokenizers);
+        builder = std::make_unique<generate::SequenceBuilder>(layout);
+        builder->begin_segment(info.modality, "", generate::segment_shape(info.modality, info.json));
+        views.emplace_back();
+        views.back().from = uint32_t(builder->ids().size());
+      } else if (event == stream::Event::Tokens) {
+        builder->codes(reader.tokens().data(), reader.tokens().size());
+      } else if (event == stream::Event::SegmentEnd) {
+        views.back().to = uint32_t(builder->ids().size());
+        builder->end_segment();
+        views.back().ids = builder->ids();
+        if (views.back().to == views.back().from) throw Error("segment " + std::to_string(views.size() - 1) + " is empty");
+      } else if (event == stream::Event::MemberEnd || (event == stream::Event::Eof && !views.empty())) {
+        if (views.size() != 2)
+          throw Error("a pair is two segments, this member has " + std::to_string(views.size()));
+        out.emplace_back(std::move(views[0]), std::move(views[1]));
+        views.clear();
+        ++member;
+      }
+      if (event == stream::Event::Eof) break;
+    } catch (const Error& e) {
+      throw Error(path + ": member " + std::to_string(member) + ": " + e.what());
+    }
+  }
+}
+
 }  // namespace
+
+PairSet load_pairs(const std::vector<std::string>& paths, const std::string& bundle_dir, const generate::Layout& layout) {
+  std::vector<std::string> files = expand(paths);
+  if (files.empty()) throw Error("no pair streams (give .mmt files or directories holding them)");
+  TokenizerIds tokenizers(bundle_dir);
+  PairSet set;
+  for (const std::string& file : files) read_pairs(file, layout, tokenizers, set.pairs);
+  if (set.pairs.size() < 2) throw Error("the pair streams hold " + std::to_string(set.pairs.size()) + " pairs; the contrastive loss needs 2 or more");
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const auto& [a, b] : set.pairs)
+    for (const View* v : {&a, &b}) {
+      uint64_t header[3] = {v->ids.size(), v->from, v->to};
+      XXH3_64bits_update(state, header, sizeof header);
+      XXH3_64bits_update(state, v->ids.data(), v->ids.size() * sizeof(uint32_t));
+    }
+  set.hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return set;
+}
 
 ExampleSet load_examples(const std::vector<std::string>& paths, const std::string& bundle_dir,
                          const generate::Layout& layout, Scored scored, ExampleUnit unit) {

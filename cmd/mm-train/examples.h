@@ -32,10 +32,30 @@ enum class Scored { Answers, All };
 // conversations packed into one file, each one member with its turns as roles).
 enum class ExampleUnit { File, Member };
 
+// One view of a pair: a segment laid out alone, as mm-encode lays out a stream of that one
+// segment, and the positions its embedding pools over (mm-encode --embeddings: the codes and
+// breaks between the segment's begin and end markers).
+struct View {
+  std::vector<uint32_t> ids;
+  uint32_t from = 0, to = 0;
+};
+
+// Two views of one thing (an image and its caption) whose embeddings the contrastive loss
+// draws together and apart from the other pairs' (mm-train --pairs).
+struct PairSet {
+  std::vector<std::pair<View, View>> pairs;
+  uint64_t hash = 0;  // over every view's ids, in order: names the data
+};
+
 // Reads every stream file (a directory: its *.mmt files, sorted by name) into examples.
 // Every segment's tokenizer must be the one the bundle at `bundle_dir` names for its
 // modality. Throws mm::Error naming the file and segment at fault, or when there are none.
 ExampleSet load_examples(const std::vector<std::string>& paths, const std::string& bundle_dir,
                          const generate::Layout& layout, Scored scored, ExampleUnit unit);
+
+// Reads pairs: every member of every stream holds exactly two segments, the two views
+// (roles are ignored: each view is laid out alone, as mm-encode sees it). The same
+// tokenizer checks as load_examples. Throws mm::Error naming the file and member at fault.
+PairSet load_pairs(const std::vector<std::string>& paths, const std::string& bundle_dir, const generate::Layout& layout);
 
 }  // namespace mm::train

@@ -14,11 +14,11 @@ namespace mm::train {
 
 void write_loss_csv(const std::string& path, const std::vector<LossPoint>& points) {
   std::ofstream out(path + ".tmp");
-  out << "step,loss,lr,grad_norm,ids,scored,seconds\n";
+  out << "step,loss,lr,grad_norm,ids,scored,seconds,pair_loss\n";
   char line[256];
   for (const LossPoint& p : points) {
-    std::snprintf(line, sizeof line, "%llu,%.6f,%.6g,%.6g,%llu,%llu,%.4f\n", (unsigned long long)p.step, p.loss, p.lr,
-                  p.grad_norm, (unsigned long long)p.ids, (unsigned long long)p.scored, p.seconds);
+    std::snprintf(line, sizeof line, "%llu,%.6f,%.6g,%.6g,%llu,%llu,%.4f,%.6f\n", (unsigned long long)p.step, p.loss, p.lr,
+                  p.grad_norm, (unsigned long long)p.ids, (unsigned long long)p.scored, p.seconds, p.pair_loss);
     out << line;
   }
   out.close();
@@ -35,8 +35,9 @@ std::vector<LossPoint> read_loss_csv(const std::string& path) {
   while (std::getline(in, line)) {
     LossPoint p;
     unsigned long long step, ids, scored;
-    if (std::sscanf(line.c_str(), "%llu,%lf,%lf,%lf,%llu,%llu,%lf", &step, &p.loss, &p.lr, &p.grad_norm, &ids, &scored,
-                    &p.seconds) != 7)
+    const int fields = std::sscanf(line.c_str(), "%llu,%lf,%lf,%lf,%llu,%llu,%lf,%lf", &step, &p.loss, &p.lr,
+                                   &p.grad_norm, &ids, &scored, &p.seconds, &p.pair_loss);
+    if (fields != 7 && fields != 8)  // 7: written before pair_loss was
       throw Error(path + ": line " + std::to_string(points.size() + 2) + ": not a loss row");
     p.step = step, p.ids = ids, p.scored = scored;
     points.push_back(p);

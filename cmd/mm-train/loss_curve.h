@@ -13,6 +13,7 @@ struct LossPoint {
   double loss = 0, lr = 0, grad_norm = 0;
   uint64_t ids = 0, scored = 0;  // ids in the batch (padding excluded), ids the loss scored
   double seconds = 0;            // wall time of the step
+  double pair_loss = 0;          // the contrastive loss of the step's pairs (0: none)
 };
 
 void write_loss_csv(const std::string& path, const std::vector<LossPoint>& points);  // throws mm::Error

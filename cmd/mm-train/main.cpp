@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
   cli::Program program("mm-train", "Train a model bundle's backbone on token streams (next-id prediction on the answers).",
                        cli::kQuiet | cli::kVerbose | cli::kJson | cli::kThreads | cli::kDevice | cli::kSeed);
   train::TrainOptions o;
-  std::vector<std::string> inputs;
+  std::vector<std::string> inputs, pair_inputs;
   std::string scored = "answers", unit = "file", softmax = "full";
   uint64_t log_every = 10;
   auto& app = program.app();
@@ -83,6 +84,19 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", o.dtype, "Type of the weights written to the bundle (checkpoints are always f32)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();
+  app.add_option("--pairs", pair_inputs,
+                 "Also train embeddings contrastively on pairs: streams whose members each hold two views of one thing "
+                 "(an image and its caption), pooled as mm-encode --embeddings pools them")
+      ->type_name("FILE|DIR");
+  app.add_option("--pair-batch", o.pair_batch, "With --pairs: pairs per step (the others in the step are each pair's negatives)")
+      ->check(CLI::Range(2u, 65536u))
+      ->capture_default_str();
+  app.add_option("--pair-weight", o.pair_weight, "With --pairs: the contrastive loss's weight beside the next-id loss")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--pair-temperature", o.pair_temperature, "With --pairs: cosine similarities are divided by this")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--log-every", log_every, "With -v: a line on stderr every N steps")->check(CLI::Range(uint64_t(1), uint64_t(1) << 40))->capture_default_str();
 
   return program.run(argc, argv, [&] {
@@ -110,12 +124,15 @@ int main(int argc, char** argv) {
                      (unsigned long long)steps, p.loss, p.lr, double(p.ids) / std::max(p.seconds, 1e-9));
         if (p.step == steps) std::fputc('\n', stderr);
       } else if (opt.verbose > 0 && (p.step % log_every == 0 || p.step == steps)) {
-        std::fprintf(stderr, "mm-train: step %llu/%llu loss %.4f lr %.3g grad-norm %.3g %.0f ids/s\n",
-                     (unsigned long long)p.step, (unsigned long long)steps, p.loss, p.lr, p.grad_norm,
+        std::fprintf(stderr, "mm-train: step %llu/%llu loss %.4f%s lr %.3g grad-norm %.3g %.0f ids/s\n",
+                     (unsigned long long)p.step, (unsigned long long)steps, p.loss,
+                     pair_inputs.empty() ? "" : (" pair-loss " + std::to_string(p.pair_loss)).c_str(), p.lr, p.grad_norm,
                      double(p.ids) / std::max(p.seconds, 1e-9));
       }
     };
-    train::TrainResult r = train::train(data, o, on_step);
+    std::unique_ptr<train::PairSet> pairs;
+    if (!pair_inputs.empty()) pairs = std::make_unique<train::PairSet>(train::load_pairs(pair_inputs, o.bundle, layout));
+    train::TrainResult r = train::train(data, pairs.get(), o, on_step);
     if (live) std::fputc('\n', stderr);
     if (r.truncated > 0)
       cli::warn("mm-train", std::to_string(r.truncated) + " examples were longer than --context and were cut");

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "error.h"
@@ -57,6 +58,15 @@ struct SplitMix {
   }
 };
 
+// 0 .. n-1 in the order of `epoch` for `seed`: a pure function of the three.
+std::vector<size_t> shuffled(size_t n, uint64_t seed, uint64_t epoch) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  SplitMix rng{seed * 0x100000001B3ull + epoch + 1};
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  return order;
+}
+
 // Rows of whole examples, packed greedily in a shuffled order, epoch after epoch. An example
 // longer than the context is cut to it (counted: the recipe should leave none).
 class RowOrder {
@@ -76,10 +86,7 @@ class RowOrder {
 
  private:
   void build(uint64_t epoch) {
-    std::vector<size_t> order(data_.examples.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    SplitMix rng{seed_ * 0x100000001B3ull + epoch + 1};
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    const std::vector<size_t> order = shuffled(data_.examples.size(), seed_, epoch);
     rows_.clear();
     std::vector<size_t> row;
     size_t used = 0;
@@ -99,6 +106,44 @@ class RowOrder {
   size_t truncated_ = 0;
   std::vector<std::vector<size_t>> rows_;
 };
+
+// Pairs in a shuffled order, epoch after epoch; the seed is not the rows' so that the two
+// orders are unrelated.
+class PairOrder {
+ public:
+  PairOrder(size_t count, uint64_t seed) : count_(count), seed_(seed ^ 0x9A1B5EEDull) { order_ = shuffled(count_, seed_, 0); }
+  size_t pair(uint64_t index) {  // the pair at global position `index`
+    const uint64_t epoch = index / count_;
+    if (epoch != epoch_) order_ = shuffled(count_, seed_, epoch), epoch_ = epoch;
+    return order_[index % count_];
+  }
+
+ private:
+  size_t count_;
+  uint64_t seed_, epoch_ = 0;
+  std::vector<size_t> order_;
+};
+
+// Each view's embedding as mm-encode --embeddings computes it: the final-norm hidden states
+// averaged over the view's pooled positions, unit length. [views, hidden]
+at::Tensor embed_views(const model::Llama& model, const std::vector<const View*>& views, uint32_t pad,
+                       const at::Device& device) {
+  size_t longest = 0;
+  for (const View* v : views) longest = std::max(longest, v->ids.size());
+  const int64_t n = int64_t(views.size()), T = int64_t(longest);
+  at::Tensor ids = at::full({n, T}, int64_t(pad), at::kLong);
+  at::Tensor weights = at::zeros({n, T}, at::kFloat);
+  auto ia = ids.accessor<int64_t, 2>();
+  auto wa = weights.accessor<float, 2>();
+  for (int64_t r = 0; r < n; ++r) {
+    const View& v = *views[size_t(r)];
+    for (size_t t = 0; t < v.ids.size(); ++t) ia[r][int64_t(t)] = v.ids[t];
+    for (uint32_t t = v.from; t < v.to; ++t) wa[r][t] = 1.0f / float(v.to - v.from);
+  }
+  at::Tensor hidden = model.hidden(ids.to(device)).to(at::kFloat);                        // [n, T, H]
+  at::Tensor pooled = (hidden * weights.to(device).unsqueeze(-1)).sum(1);                 // [n, H]
+  return pooled / pooled.norm(2, {-1}, true).clamp_min(1e-12);
+}
 
 double learning_rate(const TrainOptions& o, uint64_t step) {  // step: 0-based
   if (o.warmup > 0 && step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
@@ -164,20 +209,34 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   write_text(dir / "config.json", config.dump(2) + "\n");
 }
 
-ojson run_settings(const TrainOptions& o, const ExampleSet& data) {
+ojson run_settings(const TrainOptions& o, const ExampleSet& data, const PairSet* pairs) {
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(data.hash));
-  return ojson{{"seed", o.seed}, {"softmax", o.seen_softmax ? "seen" : "full"},       {"batch", o.batch},   {"context", o.context},
+  ojson settings = ojson{{"seed", o.seed}, {"softmax", o.seen_softmax ? "seen" : "full"},       {"batch", o.batch},   {"context", o.context},
                {"steps", o.steps},     {"lr", o.lr},         {"min_lr", o.min_lr},
                {"warmup", o.warmup},   {"weight_decay", o.weight_decay},
                {"betas", {o.beta1, o.beta2}}, {"epsilon", o.epsilon}, {"clip", o.clip},
                {"examples", data.examples.size()}, {"data", hash}};
+  if (pairs) {
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(pairs->hash));
+    settings["pairs"] = hash;
+    settings["pair_count"] = pairs->pairs.size();
+    settings["pair_batch"] = o.pair_batch;
+    settings["pair_weight"] = o.pair_weight;
+    settings["pair_temperature"] = o.pair_temperature;
+  }
+  return settings;
 }
 
 }  // namespace
 
-TrainResult train(const ExampleSet& data, const TrainOptions& options, const StepCallback& on_step) {
+TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptions& options, const StepCallback& on_step) {
   if (options.batch == 0 || options.context < 2 || options.steps == 0) throw UsageError("batch, context and steps must be positive");
+  if (pairs && (options.pair_batch < 2 || !(options.pair_temperature > 0) || !(options.pair_weight >= 0)))
+    throw UsageError("--pair-batch must be 2 or more, --pair-temperature positive and --pair-weight not negative");
+  if (pairs && options.pair_batch > pairs->pairs.size())
+    throw UsageError("--pair-batch " + std::to_string(options.pair_batch) + " is more than the " +
+                     std::to_string(pairs->pairs.size()) + " pairs there are");
   if (options.threads > 0) at::set_num_threads(options.threads);
   at::Device device(at::kCPU);
   if (options.device == "cuda") {
@@ -186,7 +245,7 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
   } else if (options.device != "cpu") {
     throw UsageError("--device must be cpu or cuda");
   }
-  const ojson settings = run_settings(options, data);
+  const ojson settings = run_settings(options, data, pairs);
 
   // Weights: the checkpoint's when resuming, else the starting bundle's; owned copies,
   // never views of the mapped file, since the optimizer writes them in place.
@@ -219,10 +278,13 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
     const fs::path dir(options.resume);
     ojson state = ojson::parse(slurp(dir / "train-state.json"));
     ojson saved = state["settings"];
-    for (const char* key : {"seed", "softmax", "batch", "context", "data", "steps", "lr", "min_lr", "warmup", "weight_decay", "clip"})
-      if (saved[key] != settings[key])
-        throw Error(options.resume + ": the checkpoint was made with " + key + " " + saved[key].dump() + ", this run has " +
-                    settings[key].dump() + " (resuming exactly needs the same data and settings)");
+    for (const char* key : {"seed", "softmax", "batch", "context", "data", "steps", "lr", "min_lr", "warmup", "weight_decay",
+                            "clip", "pairs", "pair_batch", "pair_weight", "pair_temperature"}) {
+      const ojson was = saved.value(key, ojson()), is = settings.value(key, ojson());
+      if (was != is)
+        throw Error(options.resume + ": the checkpoint was made with " + key + " " + was.dump() + ", this run has " +
+                    is.dump() + " (resuming exactly needs the same data and settings)");
+    }
     start = state["step"].get<uint64_t>();
     torch::load(optimizer, (dir / "optimizer.pt").string());
     result.curve = read_loss_csv((dir / "loss.csv").string());
@@ -266,6 +328,8 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
   const at::Tensor& head = model.lm_head ? model.lm_head->weight : model.model->embed_tokens->weight;
 
   RowOrder order(data, options.context, options.seed);
+  std::unique_ptr<PairOrder> pair_order;
+  if (pairs) pair_order = std::make_unique<PairOrder>(pairs->pairs.size(), options.seed);
   result.rows_per_epoch = order.rows_per_epoch();
   result.truncated = order.truncated();
   result.first_step = start + 1;
@@ -316,8 +380,22 @@ TrainResult train(const ExampleSet& data, const TrainOptions& options, const Ste
       logits = model.logits(selected).to(at::kFloat);
     }
     at::Tensor loss = at::cross_entropy_loss(logits, wanted.to(device));
+    at::Tensor total = loss;
+    if (pairs) {
+      std::vector<const View*> first, second;
+      for (uint32_t i = 0; i < options.pair_batch; ++i) {
+        const auto& [a, b] = pairs->pairs[pair_order->pair(step * options.pair_batch + i)];
+        first.push_back(&a), second.push_back(&b);
+      }
+      at::Tensor similarity = at::matmul(embed_views(model, first, pad, device), embed_views(model, second, pad, device).t()) /
+                              options.pair_temperature;
+      at::Tensor same = at::arange(int64_t(options.pair_batch), at::TensorOptions().dtype(at::kLong).device(device));
+      at::Tensor pair_loss = (at::cross_entropy_loss(similarity, same) + at::cross_entropy_loss(similarity.t(), same)) / 2;
+      total = loss + options.pair_weight * pair_loss;
+      point.pair_loss = pair_loss.item<double>();
+    }
     optimizer.zero_grad();
-    loss.backward();
+    total.backward();
     point.grad_norm = options.clip > 0 ? torch::nn::utils::clip_grad_norm_(model.parameters(), options.clip)
                                        : torch::nn::utils::clip_grad_norm_(model.parameters(), INFINITY);
     optimizer.step();

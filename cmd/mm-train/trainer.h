@@ -31,6 +31,12 @@ struct TrainOptions {
   // examples hold (far cheaper when a world uses a few hundred of 40000 ids; ids never seen
   // are never pushed down, so sample from such a model with a small top-k or greedily).
   bool seen_softmax = false;
+  // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
+  // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a
+  // symmetric InfoNCE loss (cosine similarities over `pair_temperature`, the other pairs
+  // of the batch as negatives), so that a caption's embedding finds its image.
+  uint32_t pair_batch = 16;
+  double pair_weight = 1.0, pair_temperature = 0.05;
   std::string dtype = "f32";         // of the weights written
   uint64_t seed = 0;
   std::string device = "cpu";
@@ -52,6 +58,6 @@ using StepCallback = std::function<void(const LossPoint&, uint64_t steps)>;
 // Trains and writes `options.output`: a bundle (config.json, weights, the tokenizer files),
 // loss.csv, loss.png, training.json, and checkpoint/ (the same bundle plus the optimizer
 // state and the data position). Throws mm::Error.
-TrainResult train(const ExampleSet& data, const TrainOptions& options, const StepCallback& on_step);
+TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptions& options, const StepCallback& on_step);
 
 }  // namespace mm::train

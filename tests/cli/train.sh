@@ -60,6 +60,31 @@ allowed = set(json.load(open(\"seen/config.json\"))[\"backbone\"][\"output_ids\"
 ids = [int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]]
 print(len(ids) > 0, \"ids drawn, all of them output ids:\", all(i in allowed for i in ids))"'
 
+# --pairs: two views of one thing per member (here a colour-and-shape phrase and a numbered
+# item, sharing no token, so that untrained embeddings match them by chance: 1 in 12); the
+# contrastive loss falls, and mm-encode --embeddings of each view, pooled as mm-train pooled
+# it, then finds the phrase's own item first among the twelve
+number=0
+for colour in red green blue yellow; do
+  for shape in circle square triangle; do
+    mm-tokenize -f --text "a $colour $shape" -o first-$colour-$shape.mmt
+    mm-tokenize -f --text "item $((number += 7))" -o second-$colour-$shape.mmt
+    { mm-inspect --dump first-$colour-$shape.mmt | sed '$d'; mm-inspect --dump second-$colour-$shape.mmt | sed 1d; } >> pairs.txt
+  done
+done
+sh 'mm-inspect --pack pairs.txt -o pairs.mmt && mm-inspect --json pairs.mmt | python3 -c "import json,sys; j = json.load(sys.stdin); print(len(j[\"segments\"]), \"segments\")"'
+sh "$train --example member -q -o paired --pairs pairs.mmt --pair-batch 6 packed.mmt"
+sh "python3 -c \"
+import csv
+pair = [float(r['pair_loss']) for r in csv.DictReader(open('paired/loss.csv'))]
+first, last = sum(pair[:5]) / 5, sum(pair[-5:]) / 5
+print('pair loss (6 pairs a step: chance is ln 6 = 1.79) fell below a third:', last < first / 3, '; below 0.5:', last < 0.5)\""
+sh 'for f in first-*.mmt; do for g in $f ${f/first/second}; do mm-encode --bundle paired --threads 1 --embeddings $g | mm-inspect --dump | grep "^tensor embedding"; done; done | python3 -c "
+import struct, sys
+rows = [struct.unpack(\"<%df\" % int(l.split()[3]), bytes.fromhex(l.split()[4])) for l in sys.stdin]
+first, second = rows[0::2], rows[1::2]
+hits = sum(max(range(len(second)), key=lambda j: sum(a * b for a, b in zip(q, second[j]))) == i for i, q in enumerate(first))
+print(\"phrase finds its item first:\", hits, \"of\", len(first))"'
 # errors
 mkdir empty
 run mm-train --bundle start -o out empty
@@ -72,3 +97,5 @@ touch file
 run mm-train --bundle start -o file/out packed.mmt
 run mm-train --bundle start -o out --steps 0 packed.mmt
 run mm-train --bundle nowhere -o out packed.mmt
+run mm-train --bundle start -o out --pairs conversations/red-circle.mmt packed.mmt
+run mm-train --bundle start -o out --pairs pairs.mmt --pair-batch 13 packed.mmt
