@@ -10,7 +10,7 @@ bin=$(cd "${1:-$here/build/bin}" && pwd)
 work=$(mktemp -d /tmp/mm-bench-train-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for threads in 1 2; do
-  WORK=$work/t$threads SCENES=200 STEPS=30 THREADS=$threads "$here/scripts/train-default.sh" "$bin" > "$work/log$threads" 2>&1 ||
+  WORK=$work/t$threads SCENES=200 STEPS=30 STEPS2=0 THREADS=$threads "$here/scripts/train-default.sh" "$bin" > "$work/log$threads" 2>&1 ||
     { cat "$work/log$threads" >&2; exit 1; }
   python3 - "$work/t$threads/train/loss.csv" "$threads" <<'PY'
 import csv, sys, os

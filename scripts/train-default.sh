@@ -5,9 +5,10 @@
 # below. On this project's 2-core machine the run takes about 75 minutes with two threads
 # (the corpus 3 minutes, the 6000 steps 70).
 #
-#   scripts/train-default.sh [BINDIR]           # train into $WORK/train (default /tmp/mm-train-default)
+#   scripts/train-default.sh [BINDIR]           # train into $WORK/train, then $WORK/train2 (default /tmp/mm-train-default)
 #   INSTALL=1 scripts/train-default.sh [BINDIR] # then copy the result into models/default
-#   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its checkpoint/)
+#   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its checkpoint/;
+#                                               # FROM_PHASE1=DIR: its first phase's curve too)
 #   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default
 #                                               # bundle's, which WORLD_SCENES=3000
 #                                               # scripts/fit-image-tokenizer.sh reproduces)
@@ -37,13 +38,14 @@ video_frames=2
 tasks=caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion
 init_seed=7
 train_seed=11
-steps=${STEPS:-6000}
+steps=${STEPS:-6000}     # phase 1's schedule ...
+stop=${STOP:-3400}       # ... which it leaves at this step (see below)
 batch=${BATCH:-8}
 context=320
 threads=${THREADS:-2}
 
-install_bundle() {
-  local from=$1 to=$here/models/default
+install_bundle() {  # DIR [PHASE1_DIR]: the finished run, and the first phase's run when there were two
+  local from=$1 phase1=${2:-} to=$here/models/default
   "$bin/mm-bundle" verify "$from"
   cp "$from/model.safetensors" "$to/model.safetensors.tmp" && mv "$to/model.safetensors.tmp" "$to/model.safetensors"
   cp "$from/image-vq.bin" "$to/image-vq.bin.tmp" && mv "$to/image-vq.bin.tmp" "$to/image-vq.bin"
@@ -83,14 +85,18 @@ import os
 os.replace(path + ".tmp", path)
 PY
   "$bin/mm-bundle" verify "$to"
-  rm -f "$to"/training-loss-phase1.{csv,png} "$to/training-phase1.json"  # an earlier recipe's two phases
+  rm -f "$to"/training-loss-phase1.{csv,png} "$to/training-phase1.json"
   for f in loss.csv loss.png; do [ -f "$from/$f" ] && cp "$from/$f" "$to/training-$f"; done
+  if [ -n "$phase1" ]; then
+    for f in loss.csv loss.png; do [ -f "$phase1/$f" ] && cp "$phase1/$f" "$to/training-${f/./-phase1.}"; done
+    [ -f "$phase1/training.json" ] && cp "$phase1/training.json" "$to/training-phase1.json"
+  fi
   [ -f "$from/training.json" ] && cp "$from/training.json" "$to/training.json"
   echo "installed $from into $to"
 }
 
 if [ -n "${FROM:-}" ]; then
-  install_bundle "$FROM"
+  install_bundle "$FROM" "${FROM_PHASE1:-}"
   exit 0
 fi
 
@@ -117,21 +123,40 @@ if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
   "$bin/mm-world" --split train --seed $world_seed --count "$scenes" --size $image_size --tasks $tasks -q "$work/world"
   python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
     --levels $levels --fps $video_fps --max-frames $video_frames --tasks $tasks "$work/world/manifest.jsonl" \
-    "$work/corpus.mmt.tmp"
+    "$work/corpus.mmt.tmp" --pairs "$work/pairs.mmt"
   mv "$work/corpus.mmt.tmp" "$work/corpus.mmt"
 fi
 
 rm -rf "$work/start"
 "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed "$work/start"
 
-# Resumed from its checkpoint when interrupted; skipped when finished.
-if ! grep -qs "\"trained_steps\": $steps," "$work/train/training.json"; then
+# Phase 1: next-id prediction, on a 6000-step cosine schedule that it leaves at step 3400
+# (lr 8.7e-4): there the model still gave every image the same caption (0.00 on the
+# image tasks of 20 held-out scenes at steps 1000 and 3100), and the rest of the time
+# went to phase 2. Resumed from its checkpoint when interrupted; skipped when finished.
+stop_after=$(( stop < steps ? stop : steps ))
+if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; then
   resume=()
   [ -f "$work/train/checkpoint/train-state.json" ] && resume=(--resume "$work/train/checkpoint")
   "$bin/mm-train" --bundle "$work/start" --example member -o "$work/train" "${resume[@]}" \
     --steps "$steps" --batch "$batch" --context $context --lr 2e-3 --min-lr 1e-4 --warmup 100 \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --seed $train_seed \
+    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --stop-after "$stop_after" --seed $train_seed \
     --threads "$threads" -v --log-every 10 "$work/corpus.mmt"
 fi
-[ -n "${INSTALL:-}" ] && install_bundle "$work/train"
+# Phase 2: the same corpus in a new order (seed 12) at a lower rate, with the contrastive
+# loss on each training scene's image and caption (mm-train --pairs), so that
+# mm-encode --embeddings puts a caption near its image; written to $work/train2, the
+# shipped bundle.
+steps2=${STEPS2:-1500}
+final=$work/train
+if [ "$steps2" -gt 0 ]; then
+  resume=()
+  [ -f "$work/train2/checkpoint/train-state.json" ] && resume=(--resume "$work/train2/checkpoint")
+  "$bin/mm-train" --bundle "$work/train" --example member -o "$work/train2" "${resume[@]}" \
+    --steps "$steps2" --batch "$batch" --context $context --lr 8e-4 --min-lr 8e-5 --warmup 20 \
+    --weight-decay 0.1 --clip 1.0 --softmax seen --pairs "$work/pairs.mmt" --pair-batch 32 \
+    --checkpoint-every 50 --seed 12 --threads "$threads" -v --log-every 10 "$work/corpus.mmt"
+  final=$work/train2
+fi
+[ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" = "$work/train2" ] && echo "$work/train")"
 exit 0

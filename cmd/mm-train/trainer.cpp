@@ -336,7 +336,8 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   const uint32_t pad = data.examples[0].ids[0];  // <|bos|>; never scored
   auto run_start = std::chrono::steady_clock::now();
   uint64_t step = start;
-  for (; step < options.steps; ++step) {
+  // --stop-after N stops as if interrupted after step N; a run resumed at N runs no steps.
+  for (; step < options.steps && !(options.stop_after > 0 && step >= options.stop_after); ++step) {
     auto step_start = std::chrono::steady_clock::now();
     // The batch: rows of whole examples, padded to the longest row.
     std::vector<std::vector<uint32_t>> rows(options.batch);
@@ -412,10 +413,6 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
       checkpoint(done);
       write_loss_csv((out / "loss.csv").string(), result.curve);
       write_loss_png((out / "loss.png").string(), result.curve);
-    }
-    if (options.stop_after > 0 && done >= options.stop_after) {
-      ++step;
-      break;
     }
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
