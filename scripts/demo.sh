@@ -129,6 +129,8 @@ for t in map(json.loads, open(sys.argv[1])):
     caption=$(user_text "$scene" draw_caption)
     caption=${caption#draw }
     mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/gallery/$scene-drawn.png"
+    # the drawing, through its pixels, back to the model as the user's picture
+    back=$(mm-tokenize --role user --size 64 --levels 1 "$out/gallery/$scene-drawn.png" | mm-describe "describe the image")
     said=$(mm-describe "$out/prompts/$scene.caption_image.mmt")
     code=$(mm-generate --code --only-new "$out/prompts/$scene.code_image.mmt" | mm-render)
     code_line=$(printf '%s' "$code" | tr '\n' ';')
@@ -137,13 +139,14 @@ for t in map(json.loads, open(sys.argv[1])):
     question=$(user_text "$scene" answer_question)
     answer=$(mm-describe "$out/prompts/$scene.answer_question.mmt")
     echo "$scene: \"$caption\" -> $out/gallery/$scene-drawn.png"
+    echo "  the drawing described back: $back"
     echo "  its image described: $said"
     echo "  its image as code: $code_line"
     echo "  its video, what moves: $motion"
     echo "  $question $answer"
     code_cell="<img src=\"$scene-code.png\" width=\"128\"><br>\`$(cell "$code_line")\`"
     [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code_line")\`"
-    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption") | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
+    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption")<br>described back: *$(cell "$back")* | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
   done
   echo "pictures and the table: $out/gallery (gallery.md)"
   echo "(speech and two-turn edits are not in this model's training; see README)"

@@ -183,25 +183,22 @@ def main():
             run(pack + ["-o", os.path.join(args.output, task["id"] + ".mmt")], input=text.encode())
         print("world-corpus: wrote %d prompt streams to %s" % (len(tasks), args.output), file=sys.stderr)
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as text:
-        for task in tasks:
-            text.write(member([segment(role, part) for _, role, part in parts_of(task)]))
-    try:
-        run(pack + ["-o", args.output, text.name])
-    finally:
-        os.unlink(text.name)
-    print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
-    if args.pairs:
-        captioned = [task for task in tasks if task["task"] == "caption_image"]
+    def pack_members(members, output):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as text:
-            for task in captioned:
-                turn = task["turns"][0]
-                image = [part for part in turn["user"] if "image" in part][0]
-                text.write(member([segment(None, image), segment(None, turn["assistant"])]))
+            for one in members:
+                text.write(one)
         try:
-            run(pack + ["-o", args.pairs, text.name])
+            run(pack + ["-o", output, text.name])
         finally:
             os.unlink(text.name)
+
+    pack_members((member([segment(role, part) for _, role, part in parts_of(task)]) for task in tasks), args.output)
+    print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
+    if args.pairs:
+        captioned = [task["turns"][0] for task in tasks if task["task"] == "caption_image"]
+        images = [[part for part in turn["user"] if "image" in part][0] for turn in captioned]
+        pack_members((member([segment(None, image), segment(None, turn["assistant"])])
+                      for image, turn in zip(images, captioned)), args.pairs)
         print("world-corpus: packed %d image/caption pairs into %s" % (len(captioned), args.pairs), file=sys.stderr)
 
 

@@ -17,3 +17,10 @@ sh 'world_streams talk.jsonl streams'
 sh 'ls streams; mm-inspect streams/t2.answer_question.mmt | sed "s/bpe-[0-9a-f]*/BPE/" | cut -c1-40'
 sh 'mm-render streams/t1.code_image.mmt -o parts/ && cat parts/0001.txt'
 sh 'echo "{broken" > bad.jsonl; world_streams bad.jsonl streams'
+# scripts/world-corpus.py: every task as one member of a packed corpus, and with --pairs each
+# caption_image task's image and caption as one member of two role-less segments
+world_corpus() { python3 "$TESTS/../../scripts/world-corpus.py" --bundle "$TESTS/../../models/default" "$@"; }
+export -f world_corpus
+mm-world --split train --first 10000 --count 2 --tasks caption_image,answer_question -q pairs
+sh 'world_corpus pairs/manifest.jsonl corpus.mmt --pairs pairs.mmt'
+sh 'mm-inspect corpus.mmt | cut -c1-24; mm-inspect pairs.mmt | cut -c1-24'
