@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--softmax", softmax,
                  "The loss's softmax over the full vocabulary, or only the ids the streams hold (seen: much faster; "
-                 "sample the result greedily or with a small top-k)")
+                 "the bundle names them as its output_ids, the only ids it then produces)")
       ->check(CLI::IsMember({"full", "seen"}))
       ->capture_default_str();
   app.add_option("--example", unit, "What one example is: a file (its members the turns of one conversation) or each member of a stream")

@@ -325,7 +325,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   } else {
     result.softmax_ids = size_t(vocab);
   }
-  const at::Tensor& head = model.lm_head ? model.lm_head->weight : model.model->embed_tokens->weight;
+  const at::Tensor& head = model.head_weight();
 
   RowOrder order(data, options.context, options.seed);
   std::unique_ptr<PairOrder> pair_order;

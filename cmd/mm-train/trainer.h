@@ -28,8 +28,8 @@ struct TrainOptions {
   uint64_t checkpoint_every = 0;     // also write a checkpoint every N steps (0: at the end only)
   uint64_t stop_after = 0;           // stop after this step (0: run to `steps`), as if interrupted
   // The loss's softmax over every id of the vocabulary, or only over the ids the training
-  // examples hold (far cheaper when a world uses a few hundred of 40000 ids; ids never seen
-  // are never pushed down, so sample from such a model with a small top-k or greedily).
+  // examples hold (far cheaper when a world uses a few thousand of 40000 ids; the bundle
+  // written names them as its output_ids, the only ids inference then produces).
   bool seen_softmax = false;
   // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
   // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a

@@ -268,7 +268,7 @@ at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positi
 }
 
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
-  if (!output_head_.defined()) return project(hidden, lm_head ? lm_head->weight : model->embed_tokens->weight);
+  if (!output_head_.defined()) return project(hidden, head_weight());
   at::Tensor some = project(hidden, output_head_);
   std::vector<int64_t> shape = some.sizes().vec();
   shape.back() = int64_t(config_.vocab_size);
@@ -277,7 +277,7 @@ at::Tensor Llama::logits(const at::Tensor& hidden) const {
 
 void Llama::restrict_to_output_ids() {
   if (config_.output_ids.empty()) return;
-  const at::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;
+  const at::Tensor& head = head_weight();
   std::vector<int64_t> ids(config_.output_ids.begin(), config_.output_ids.end());
   output_index_ = at::tensor(ids, at::kLong).to(head.device());
   output_head_ = head.index_select(0, output_index_).contiguous();

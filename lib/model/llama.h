@@ -120,6 +120,8 @@ class Llama : public torch::nn::Module {
   at::Tensor forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
                             std::vector<CacheSlot>& slots) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // the head: [.., hidden] -> [.., vocab]
+  // The head's weight [vocab, hidden]: lm_head's, or the embeddings' when they are tied.
+  const at::Tensor& head_weight() const { return lm_head ? lm_head->weight : model->embed_tokens->weight; }
   // For inference after load(): logits() computes only the config's output_ids and gives
   // every other id -inf. Training leaves this off, since its loss may score any id.
   void restrict_to_output_ids();
