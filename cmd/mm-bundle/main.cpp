@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kJson | cli::kSeed);
   std::string action, dir, config, dtype = "f32";
   unsigned shards = 1;
+  bool embed_codebook = false;
   auto& app = program.app();
   app.add_option("ACTION", action, "info, init or verify")
       ->required()
@@ -22,16 +23,20 @@ int main(int argc, char** argv) {
   app.add_option("--shards", shards, "init: split the weights into N files with an index, as Hugging Face does")
       ->check(CLI::Range(1u, 1000u))
       ->capture_default_str();
+  app.add_flag("--embed-codebook", embed_codebook,
+               "init: start the image codes' embeddings from their codebook patches (a seeded projection) instead of "
+               "noise, so codes that look alike start alike");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
     std::string text;
     if (action == "init") {
       if (config.empty()) throw UsageError("init needs --config FILE");
-      model::init_bundle(config, dir, {dtype, opt.seed, shards});
+      model::init_bundle(config, dir, {dtype, opt.seed, shards, embed_codebook});
       if (!opt.quiet) text = model::bundle_info(dir, opt.json);
     } else {
-      if (!config.empty() || shards != 1) throw UsageError("--config and --shards are for init");
+      if (!config.empty() || shards != 1 || embed_codebook)
+        throw UsageError("--config, --shards and --embed-codebook are for init");
       text = action == "info" ? model::bundle_info(dir, opt.json) : model::verify_bundle(dir, opt.json);
       if (opt.quiet && action == "verify") text.clear();
     }

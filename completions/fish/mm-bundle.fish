@@ -9,3 +9,4 @@ complete -c mm-bundle -l seed -x -d 'Random seed; the same input and seed give t
 complete -c mm-bundle -l config -r -F -d 'init: the config to make the bundle from (see mm-bundle(5))'
 complete -c mm-bundle -l dtype -x -d 'init: the weights'\'' dtype'
 complete -c mm-bundle -l shards -x -d 'init: split the weights into N files with an index, as Hugging Face does'
+complete -c mm-bundle -l embed-codebook -d 'init: start the image codes'\'' embeddings from their codebook patches (a seeded projection) instead of noise, so codes that look alike start alike'

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -71,6 +72,48 @@ struct Draw {
   explicit Draw(uint64_t seed) : engine(seed) {}
   float operator()() { return normal(engine); }
 };
+
+// InitOptions::embed_codebook: the starting rows of the embedding for the codes of every VQ
+// tokenizer, by id. Drawn from their own engine, so the other weights are the same as
+// without it.
+std::map<uint64_t, std::vector<float>> codebook_rows(const ojson& tokenizers, const fs::path& config_dir,
+                                                     const generate::Layout& layout, uint64_t hidden, uint64_t seed) {
+  std::map<uint64_t, std::vector<float>> rows;
+  for (auto& [modality, entry] : tokenizers.items()) {
+    if (!entry.is_object() || entry.value("type", "") != "vq" || !entry.contains("file") || !layout.has(modality)) continue;
+    const generate::CodeRange& range = layout.range(modality);
+    if (rows.count(range.offset)) continue;  // a modality sharing another's codes (video: image's)
+    const tokenize::ImageTokenizer tokenizer =
+        tokenize::ImageTokenizer::load((config_dir / entry["file"].get<std::string>()).string());
+    const tokenize::Codebook& book = tokenizer.codebook();
+    const int dims = book.dims, codes = std::min<int>(book.codes, int(range.size));
+    // Luma (the first patch*patch dimensions) and chroma are each scaled to a total
+    // variance of 1 over the codes: the colour weighs as much as the shading, though it
+    // has half the dimensions.
+    const int luma = book.patch * book.patch;
+    std::vector<double> mean(dims, 0.0);
+    for (int c = 0; c < codes; ++c)
+      for (int d = 0; d < dims; ++d) mean[d] += book.centroid(0, c)[d] / codes;
+    double variance[2] = {0.0, 0.0};
+    for (int c = 0; c < codes; ++c)
+      for (int d = 0; d < dims; ++d) variance[d >= luma] += std::pow(book.centroid(0, c)[d] - mean[d], 2) / codes;
+    Draw draw(seed ^ 0x636f6465626f6f6bull ^ range.offset);  // "codebook"
+    std::vector<float> projection(hidden * dims);
+    for (float& p : projection) p = draw() / std::sqrt(2.0f);  // two unit-variance groups in
+    for (int c = 0; c < codes; ++c) {
+      std::vector<float> z(dims), row(hidden, 0.0f);
+      for (int d = 0; d < dims; ++d)
+        z[d] = float((book.centroid(0, c)[d] - mean[d]) / std::sqrt(std::max(variance[d >= luma], 1e-12)));
+      for (uint64_t h = 0; h < hidden; ++h) {
+        float acc = 0.0f;
+        for (int d = 0; d < dims; ++d) acc += projection[h * dims + d] * z[d];
+        row[h] = 0.02f * acc;  // the noise's scale: N(0, 0.02^2) per entry on average
+      }
+      rows[range.offset + c] = std::move(row);
+    }
+  }
+  return rows;
+}
 
 std::string human_bytes(uint64_t n) {
   char s[32];
@@ -140,6 +183,15 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
       }
     }
 
+  std::map<uint64_t, std::vector<float>> embedding_rows;
+  if (options.embed_codebook) {
+    if (bundle.layout_json.empty() || !config.contains("tokenizers"))
+      throw UsageError("--embed-codebook needs the config's tokenizers and layout");
+    embedding_rows = codebook_rows(config["tokenizers"], config_dir, generate::Layout::from_json(bundle.layout_json),
+                                   bundle.backbone.hidden_size, options.seed);
+    if (embedding_rows.empty()) throw UsageError("--embed-codebook: the config has no VQ tokenizer");
+  }
+
   auto tensors = expected_tensors(bundle.backbone);
   Draw draw(options.seed);
   const size_t esize = weight_type_size(type);
@@ -149,10 +201,16 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
     for (uint64_t d : tensors[i].shape) n *= d;
     const std::string& name = tensors[i].name;
     bool is_norm = name.find("norm.weight") != std::string::npos, is_bias = name.find(".bias") != std::string::npos;
+    const bool is_embedding = name == "model.embed_tokens.weight";
+    const uint64_t hidden = bundle.backbone.hidden_size;
     data[i].resize(n * esize);
     uint8_t* out = data[i].data();
     for (uint64_t k = 0; k < n; ++k) {
       float v = is_norm ? 1.0f + 0.1f * draw() : is_bias ? 0.1f * draw() : 0.02f * draw();
+      if (is_embedding && !embedding_rows.empty()) {
+        auto row = embedding_rows.find(k / hidden);
+        if (row != embedding_rows.end()) v = row->second[k % hidden];
+      }
       if (type == WeightType::F32) {
         std::memcpy(out + 4 * k, &v, 4);
       } else {

@@ -11,13 +11,19 @@ struct InitOptions {
   std::string dtype = "f32";  // f32 | bf16 | f16
   uint64_t seed = 0;
   unsigned shards = 1;        // > 1: model-0000N-of-0000M.safetensors and an index
+  // The embedding rows of every VQ tokenizer's codes start from what each code looks like
+  // (its level-0 codebook patch, standardised per dimension and sent through a seeded
+  // random projection, at the noise's scale) instead of noise: codes of the same colour
+  // and shape start near each other, so a model need not learn each code alone.
+  bool embed_codebook = false;
 };
 
 // Reads the config at `config_path` (a bundle config; "layout" may be omitted, then it is
 // packed from the tokenizers' vocabulary sizes, and a missing backbone "vocab_size" is the
 // layout's), writes `dir`/config.json and the weights, and copies the tokenizer files the
 // config names (relative to the config's directory). Weights are drawn from a seeded normal
-// (std 0.02; norm weights 1 + N(0, 0.1), biases N(0, 0.1) so that tests see them).
+// (std 0.02; norm weights 1 + N(0, 0.1), biases N(0, 0.1) so that tests see them), but
+// see InitOptions::embed_codebook.
 void init_bundle(const std::string& config_path, const std::string& dir, const InitOptions& options);
 
 // A description of the bundle: text for people, or JSON.

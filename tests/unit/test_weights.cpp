@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "error.h"
+#include "generate/layout.h"
 #include "model/bundle.h"
 #include "model/bundle_tools.h"
 #include "model/safetensors.h"
+#include "tokenize/vq_codebook.h"
 
 using namespace mm::model;
 namespace fs = std::filesystem;
@@ -186,6 +188,75 @@ TEST_CASE("bundle: init writes a bundle that verifies; every mismatch names the 
   // Cut short.
   fs::resize_file(b + "/model.safetensors", fs::file_size(b + "/model.safetensors") - 10);
   CHECK(error_of([&] { verify_bundle(b, false); }).find("lm_head.weight: data ends at byte") != std::string::npos);
+}
+
+TEST_CASE("bundle: init --embed-codebook starts image codes that look alike near each other, the rest as before") {
+  TempDir dir;
+  // Four codes: two reds a shade apart, a blue, a green with a white corner.
+  mm::tokenize::Codebook book;
+  book.patch = 8;
+  book.chroma_block = 2;
+  book.levels = 1;
+  book.codes = 4;
+  book.dims = mm::tokenize::Codebook::dims_for(8, 2);
+  auto add = [&](uint8_t r, uint8_t g, uint8_t b, bool corner) {
+    std::vector<uint8_t> rgb(8 * 8 * 3);
+    for (int p = 0; p < 64; ++p) {
+      bool white = corner && p % 8 < 3 && p / 8 < 3;
+      rgb[3 * p] = white ? 255 : r, rgb[3 * p + 1] = white ? 255 : g, rgb[3 * p + 2] = white ? 255 : b;
+    }
+    std::vector<float> v(book.dims);
+    mm::tokenize::patch_to_vector(rgb.data(), 8, 0, 0, 8, 2, v.data());
+    for (float x : v) book.centroids.push_back(std::round(x * 16) / 16);  // the file's 1/16 units
+  };
+  add(220, 30, 30, false);
+  add(205, 40, 35, false);
+  add(30, 40, 220, false);
+  add(30, 200, 40, true);
+  auto bytes = mm::tokenize::serialize_codebook(book);
+  std::ofstream(dir.path / "vq.bin", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  write_text(dir.path / "c.json", R"({"name": "t", "backbone": {"hidden_size": 32, "num_hidden_layers": 1,
+    "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 16, "max_position_embeddings": 16,
+    "tie_word_embeddings": true}, "tokenizers": {"image": {"type": "vq", "file": "vq.bin"}}})");
+  std::string plain = (dir.path / "plain").string(), embedded = (dir.path / "embedded").string();
+  init_bundle((dir.path / "c.json").string(), plain, {"f32", 3, 1});
+  init_bundle((dir.path / "c.json").string(), embedded, {"f32", 3, 1, true});
+  CHECK(verify_bundle(embedded, false).find(": ok: ") != std::string::npos);
+
+  const uint32_t offset = mm::generate::Layout::from_json(BundleConfig::load(embedded).layout_json).range("image").offset;
+  SafetensorsFile a(plain + "/model.safetensors"), b(embedded + "/model.safetensors");
+  auto row = [](const SafetensorsFile& f, uint32_t id) {
+    const TensorEntry* e = f.find("model.embed_tokens.weight");
+    REQUIRE(e != nullptr);
+    std::vector<float> r(32);
+    std::memcpy(r.data(), f.bytes(*e) + size_t(id) * 32 * 4, 32 * 4);
+    return r;
+  };
+  auto cosine = [](const std::vector<float>& x, const std::vector<float>& y) {
+    double xy = 0, xx = 0, yy = 0;
+    for (size_t i = 0; i < x.size(); ++i) xy += x[i] * y[i], xx += x[i] * x[i], yy += y[i] * y[i];
+    return xy / std::sqrt(xx * yy);
+  };
+  const auto red = row(b, offset), red2 = row(b, offset + 1), blue = row(b, offset + 2), green = row(b, offset + 3);
+  CHECK(cosine(red, red2) > 0.95);
+  CHECK(cosine(red, blue) < 0.5);
+  CHECK(cosine(red, green) < 0.5);
+  CHECK(cosine(row(a, offset), row(a, offset + 1)) < 0.8);  // noise: no such likeness
+  double square = 0;
+  for (float x : red) square += x * x;
+  CHECK(std::sqrt(square / 32) < 0.1);  // the noise's scale, not the patch's pixels
+  // The markers' rows and every other tensor are the plain init's.
+  for (uint32_t id = 0; id < offset; ++id) CHECK(row(a, id) == row(b, id));
+  for (const auto& e : a.header().tensors) {
+    if (e.name == "model.embed_tokens.weight") continue;
+    const TensorEntry* other = b.find(e.name);
+    REQUIRE(other != nullptr);
+    CHECK(std::memcmp(a.bytes(e), b.bytes(*other), e.end - e.begin) == 0);
+  }
+
+  write_text(dir.path / "novq.json", kTiny);
+  CHECK(error_of([&] { init_bundle((dir.path / "novq.json").string(), (dir.path / "x").string(), {"f32", 3, 1, true}); }) ==
+        "--embed-codebook needs the config's tokenizers and layout");
 }
 
 TEST_CASE("bundle: sharded weights load through the index; a wrong index is named") {
