@@ -2,7 +2,8 @@
 # Scores a bundle on held-out scenes of the world (seed 0, never trained on): mm-world writes
 # the scenes, scripts/world-corpus.py --prompts makes each task's user turn, the bundle
 # answers (mm-describe for text, mm-generate for drawing code and images, greedy or top-k 20
-# with fixed seeds) and mm-score grades the answers with its classical detectors.
+# with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily) and mm-score grades the
+# answers with its classical detectors.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
 #
@@ -16,6 +17,7 @@ work=${WORK:-/tmp/mm-eval-default}
 first=${FIRST:-0}   # held-out scenes: seed 0, indices 0..9999
 tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion}
 threads=${THREADS:-1}
+read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
 
 rm -rf "$work" && mkdir -p "$work/answers"
 "$bin/mm-world" --split eval --first "$first" --count "$scenes" --size 64 --tasks "$tasks" -q "$work/world"
@@ -39,7 +41,7 @@ while read -r id task output; do
       "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |
         "$bin/mm-render" -q -f -o "$out" || true ;;
     draw_caption|draw_code)
-      "$bin/mm-generate" "${common[@]}" --image 8x8 --top-k 20 --seed 1 --only-new "$prompt" |
+      "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" --only-new "$prompt" |
         "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
   esac
 done < "$work/jobs"

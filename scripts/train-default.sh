@@ -38,8 +38,8 @@ video_frames=2
 tasks=caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion
 init_seed=7
 train_seed=11
-steps=${STEPS:-6000}     # phase 1's schedule ...
-stop=${STOP:-3400}       # ... which it leaves at this step (see below)
+steps=${STEPS:-5500}     # phase 1's schedule
+stop=${STOP:-$steps}     # a step to leave it at (a shorter run on the same schedule)
 batch=${BATCH:-8}
 context=320
 threads=${THREADS:-2}
@@ -128,12 +128,15 @@ if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
 fi
 
 rm -rf "$work/start"
-"$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed "$work/start"
+# The image codes' embeddings start from their codebook patches (mm-bundle init
+# --embed-codebook): measured on this corpus, the loss over steps 501-600 was 0.75 against
+# 0.87 from noise (the same seeds), and at step 600 the model's captions already named the
+# image's colours (76% of them on 20 held-out scenes), which from noise it had not done by
+# step 3100.
+"$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed --embed-codebook "$work/start"
 
-# Phase 1: next-id prediction, on a 6000-step cosine schedule that it leaves at step 3400
-# (lr 8.7e-4): there the model still gave every image the same caption (0.00 on the
-# image tasks of 20 held-out scenes at steps 1000 and 3100), and the rest of the time
-# went to phase 2. Resumed from its checkpoint when interrupted; skipped when finished.
+# Phase 1: next-id prediction on the whole schedule. Resumed from its checkpoint when
+# interrupted; skipped when finished.
 stop_after=$(( stop < steps ? stop : steps ))
 if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; then
   resume=()
@@ -145,32 +148,19 @@ if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; the
 fi
 # Phase 2: the same corpus in a new order (seed 12) at a lower rate, with the contrastive
 # loss on each training scene's image and caption (mm-train --pairs), so that
-# mm-encode --embeddings puts a caption near its image; written to $work/train2, the
-# shipped bundle.
-steps2=${STEPS2:-1500}
+# mm-encode --embeddings puts a caption near its image; written to $work/train2 in bf16
+# (the last model scored the same in bf16 as in float32 on 50 held-out scenes, in half
+# the bytes), the shipped bundle.
+steps2=${STEPS2:-1800}
 final=$work/train
 if [ "$steps2" -gt 0 ]; then
   resume=()
   [ -f "$work/train2/checkpoint/train-state.json" ] && resume=(--resume "$work/train2/checkpoint")
   "$bin/mm-train" --bundle "$work/train" --example member -o "$work/train2" "${resume[@]}" \
-    --steps "$steps2" --batch "$batch" --context $context --lr 8e-4 --min-lr 8e-5 --warmup 20 \
+    --steps "$steps2" --batch "$batch" --context $context --lr 8e-4 --min-lr 4e-5 --warmup 20 \
     --weight-decay 0.1 --clip 1.0 --softmax seen --pairs "$work/pairs.mmt" --pair-batch 32 \
-    --checkpoint-every 50 --seed 12 --threads "$threads" -v --log-every 10 "$work/corpus.mmt"
+    --checkpoint-every 50 --seed 12 --threads "$threads" --dtype bf16 -v --log-every 10 "$work/corpus.mmt"
   final=$work/train2
-fi
-# Phase 3: phase 2 again from its bundle at half the rate, in another order (seed 13),
-# written to $work/train3 in bf16 (it scored the same as float32 on 50 held-out scenes, in
-# half the bytes): at phase 2's step 850 the model had begun to caption what it
-# saw (counts, colours, places of single shapes), and this is the time the session had left.
-steps3=${STEPS3:-1200}
-if [ "$steps2" -gt 0 ] && [ "$steps3" -gt 0 ]; then
-  resume=()
-  [ -f "$work/train3/checkpoint/train-state.json" ] && resume=(--resume "$work/train3/checkpoint")
-  "$bin/mm-train" --bundle "$work/train2" --example member -o "$work/train3" "${resume[@]}" \
-    --steps "$steps3" --batch "$batch" --context $context --lr 4e-4 --min-lr 4e-5 --warmup 20 \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --pairs "$work/pairs.mmt" --pair-batch 32 \
-    --checkpoint-every 50 --seed 13 --threads "$threads" --dtype bf16 -v --log-every 10 "$work/corpus.mmt"
-  final=$work/train3
 fi
 [ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" != "$work/train" ] && echo "$work/train")"
 exit 0
