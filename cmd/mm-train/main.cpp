@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
       cli::warn("mm-train", std::to_string(r.truncated) + " examples were longer than --context and were cut");
     if (opt.quiet) return;
     if (r.last_step < r.first_step && !opt.json) {
-      std::printf("%s: written from the finished checkpoint at step %llu (no steps left to run)\n", o.output.c_str(),
+      std::printf("%s: written from the checkpoint at step %llu (no steps left to run: it is at --steps or --stop-after)\n", o.output.c_str(),
                   (unsigned long long)r.last_step);
       return;
     }
