@@ -138,8 +138,8 @@ int main(int argc, char** argv) {
       cli::warn("mm-train", std::to_string(r.truncated) + " examples were longer than --context and were cut");
     if (opt.quiet) return;
     if (r.last_step < r.first_step && !opt.json) {
-      std::printf("%s: written from the checkpoint at step %llu (no steps left to run: it is at --steps or --stop-after)\n", o.output.c_str(),
-                  (unsigned long long)r.last_step);
+      std::printf("%s: written from the checkpoint at step %llu (no steps left to run: it is at --steps or --stop-after)\n",
+                  o.output.c_str(), (unsigned long long)r.last_step);
       return;
     }
     const size_t window = std::max<size_t>(1, std::min<size_t>(20, r.curve.size() / 5));
