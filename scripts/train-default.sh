@@ -134,16 +134,23 @@ rm -rf "$work/start"
 # 0.20 and 0.25 at step 4000, where from noise they had scored 0.00 at steps 1000 and 3100.
 "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed --embed-codebook "$work/start"
 
-# Phase 1: next-id prediction on the whole schedule. Resumed from its checkpoint when
-# interrupted; skipped when finished.
+# train_phase OUT FROM OPTION...: one phase of mm-train over the corpus, from bundle FROM
+# into OUT, with the settings every phase shares; resumed from OUT's checkpoint when an
+# earlier run was interrupted.
+train_phase() {
+  local out=$1 from=$2 resume=()
+  shift 2
+  [ -f "$out/checkpoint/train-state.json" ] && resume=(--resume "$out/checkpoint")
+  "$bin/mm-train" --bundle "$from" --example member -o "$out" "${resume[@]}" --batch "$batch" --context $context \
+    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" -v --log-every 10 \
+    "$@" "$work/corpus.mmt"
+}
+
+# Phase 1: next-id prediction on the whole schedule; skipped when finished.
 stop_after=$(( stop < steps ? stop : steps ))
 if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; then
-  resume=()
-  [ -f "$work/train/checkpoint/train-state.json" ] && resume=(--resume "$work/train/checkpoint")
-  "$bin/mm-train" --bundle "$work/start" --example member -o "$work/train" "${resume[@]}" \
-    --steps "$steps" --batch "$batch" --context $context --lr 2e-3 --min-lr 1e-4 --warmup 100 \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --stop-after "$stop_after" --seed $train_seed \
-    --threads "$threads" -v --log-every 10 "$work/corpus.mmt"
+  train_phase "$work/train" "$work/start" --steps "$steps" --lr 2e-3 --min-lr 1e-4 --warmup 100 \
+    --stop-after "$stop_after" --seed $train_seed
 fi
 # Phase 2: the same corpus in a new order (seed 12) at a lower rate, with the contrastive
 # loss on each training scene's image and caption (mm-train --pairs), so that
@@ -153,12 +160,8 @@ fi
 steps2=${STEPS2:-1800}
 final=$work/train
 if [ "$steps2" -gt 0 ]; then
-  resume=()
-  [ -f "$work/train2/checkpoint/train-state.json" ] && resume=(--resume "$work/train2/checkpoint")
-  "$bin/mm-train" --bundle "$work/train" --example member -o "$work/train2" "${resume[@]}" \
-    --steps "$steps2" --batch "$batch" --context $context --lr 8e-4 --min-lr 4e-5 --warmup 20 \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --pairs "$work/pairs.mmt" --pair-batch 32 \
-    --checkpoint-every 50 --seed 12 --threads "$threads" --dtype bf16 -v --log-every 10 "$work/corpus.mmt"
+  train_phase "$work/train2" "$work/train" --steps "$steps2" --lr 8e-4 --min-lr 4e-5 --warmup 20 \
+    --pairs "$work/pairs.mmt" --pair-batch 32 --seed 12 --dtype bf16
   final=$work/train2
 fi
 # Phase 3: next-id prediction alone again, at a low rate (seed 13), from phase 2's bf16
@@ -166,12 +169,8 @@ fi
 # scenes against phase 2: captions 0.42 (0.36), code 0.56 (0.48), retrieval kept (0.99).
 steps3=${STEPS3:-900}
 if [ "$steps2" -gt 0 ] && [ "$steps3" -gt 0 ]; then
-  resume=()
-  [ -f "$work/train3/checkpoint/train-state.json" ] && resume=(--resume "$work/train3/checkpoint")
-  "$bin/mm-train" --bundle "$work/train2" --example member -o "$work/train3" "${resume[@]}" \
-    --steps "$steps3" --batch "$batch" --context $context --lr 2e-4 --min-lr 2e-5 --warmup 20 \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --seed 13 --threads "$threads" \
-    --dtype bf16 -v --log-every 10 "$work/corpus.mmt"
+  train_phase "$work/train3" "$work/train2" --steps "$steps3" --lr 2e-4 --min-lr 2e-5 --warmup 20 \
+    --seed 13 --dtype bf16
   final=$work/train3
 fi
 [ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" != "$work/train" ] && echo "$work/train")"

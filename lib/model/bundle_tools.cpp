@@ -195,30 +195,28 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
   auto tensors = expected_tensors(bundle.backbone);
   Draw draw(options.seed);
   const size_t esize = weight_type_size(type);
+  auto store = [type](uint8_t* out, uint64_t k, float v) {
+    if (type == WeightType::F32) {
+      std::memcpy(out + 4 * k, &v, 4);
+    } else {
+      uint16_t h = type == WeightType::F16 ? float_to_half(v) : float_to_bfloat16(v);
+      out[2 * k] = uint8_t(h);
+      out[2 * k + 1] = uint8_t(h >> 8);
+    }
+  };
   std::vector<std::vector<uint8_t>> data(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     uint64_t n = 1;
     for (uint64_t d : tensors[i].shape) n *= d;
     const std::string& name = tensors[i].name;
     bool is_norm = name.find("norm.weight") != std::string::npos, is_bias = name.find(".bias") != std::string::npos;
-    const bool is_embedding = name == "model.embed_tokens.weight";
-    const uint64_t hidden = bundle.backbone.hidden_size;
     data[i].resize(n * esize);
     uint8_t* out = data[i].data();
-    for (uint64_t k = 0; k < n; ++k) {
-      float v = is_norm ? 1.0f + 0.1f * draw() : is_bias ? 0.1f * draw() : 0.02f * draw();
-      if (is_embedding && !embedding_rows.empty()) {
-        auto row = embedding_rows.find(k / hidden);
-        if (row != embedding_rows.end()) v = row->second[k % hidden];
-      }
-      if (type == WeightType::F32) {
-        std::memcpy(out + 4 * k, &v, 4);
-      } else {
-        uint16_t h = type == WeightType::F16 ? float_to_half(v) : float_to_bfloat16(v);
-        out[2 * k] = uint8_t(h);
-        out[2 * k + 1] = uint8_t(h >> 8);
-      }
-    }
+    for (uint64_t k = 0; k < n; ++k)
+      store(out, k, is_norm ? 1.0f + 0.1f * draw() : is_bias ? 0.1f * draw() : 0.02f * draw());
+    if (name == "model.embed_tokens.weight")  // the noise is drawn all the same, so other tensors keep theirs
+      for (const auto& [id, row] : embedding_rows)
+        for (size_t h = 0; h < row.size(); ++h) store(out, id * row.size() + h, row[h]);
   }
   // Shards of about equal bytes, tensors kept in order.
   uint64_t total = 0;
