@@ -3,7 +3,9 @@
 # the scenes, scripts/world-corpus.py --prompts makes each task's user turn, the bundle
 # answers (mm-describe for text, mm-generate for drawing code and images, greedy or top-k 20
 # with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily) and mm-score grades the
-# answers with its classical detectors.
+# answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
+# would: the model edits the image, then gets the second instruction after its own first
+# edit, and both turns must be right.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
 #
@@ -15,9 +17,10 @@ bundle=$(cd "${2:-$here/models/default}" && pwd)
 scenes=${3:-50}
 work=${WORK:-/tmp/mm-eval-default}
 first=${FIRST:-0}   # held-out scenes: seed 0, indices 0..9999
-tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion}
+tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion,edit_image}
 threads=${THREADS:-1}
 read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
+read -r -a edit_sampling <<< "${EDIT_SAMPLING:---top-k 20 --seed 1}"  # how edited images are drawn
 
 rm -rf "$work" && mkdir -p "$work/answers"
 "$bin/mm-world" --split eval --first "$first" --count "$scenes" --size 64 --tasks "$tasks" -q "$work/world"
@@ -29,10 +32,21 @@ python3 - "$work/world/manifest.jsonl" <<'PY' > "$work/jobs"
 import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    print(t["id"], t["task"], t["turns"][0]["output"])
+    # A second turn: its output and instruction (the rest of the line).
+    second = [t["turns"][1]["output"], t["turns"][1]["user"][0]["text"]] if len(t["turns"]) > 1 else []
+    print(" ".join([t["id"], t["task"], t["turns"][0]["output"]] + second))
 PY
+# join_streams OUT STREAM...: one stream holding the segments of each STREAM in order (one
+# conversation, through the text form).
+join_streams() {
+  local out=$1
+  shift
+  for s in "$@"; do "$bin/mm-inspect" --dump "$s"; done |
+    awk 'NR == 1 { print; next } /^stream / || /^end$/ { next } { print } END { print "end" }' |
+    "$bin/mm-inspect" --pack -f -o "$out"
+}
 start=$(date +%s)
-while read -r id task output; do
+while read -r id task output second_output second_instruction; do
   prompt=$work/prompts/$id.mmt out=$work/answers/$output
   case $task in
     caption_image|answer_question|describe_motion)
@@ -43,6 +57,14 @@ while read -r id task output; do
     draw_caption|draw_code)
       "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" --only-new "$prompt" |
         "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
+    edit_image)
+      turn=$work/turn
+      "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new -o "$turn-1.mmt" -f "$prompt" &&
+        "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" "$turn-1.mmt" &&
+        "$bin/mm-tokenize" --bundle "$bundle" --role user --text "$second_instruction" -o "$turn-user.mmt" -f &&
+        join_streams "$turn-2-prompt.mmt" "$prompt" "$turn-1.mmt" "$turn-user.mmt" &&
+        "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new "$turn-2-prompt.mmt" |
+        "$bin/mm-render" --bundle "$bundle" -q -f -o "$work/answers/$second_output" || true ;;
   esac
 done < "$work/jobs"
 echo "answered $(wc -l < "$work/jobs") tasks in $(( $(date +%s) - start )) s" >&2

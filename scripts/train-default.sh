@@ -173,5 +173,26 @@ if [ "$steps2" -gt 0 ] && [ "$steps3" -gt 0 ]; then
     --seed 13 --dtype bf16
   final=$work/train3
 fi
+# Phase 4: two-turn edits (an image, "make the circle green", the edited image, a second
+# instruction, its image) from 20000 more training scenes (seed 1, indices 20000 on), mixed
+# with the whole corpus again so the other tasks are not forgotten, and the pair loss on 16
+# pairs a step so captions stay near their images; from phase 3's bundle, at a rate between
+# phase 2's and 3's (seed 14), written to $work/train4 in bf16.
+steps4=${STEPS4:-5000}
+edit_scenes=${EDIT_SCENES:-20000}
+if [ "$final" = "$work/train3" ] && [ "$steps4" -gt 0 ]; then
+  if [ ! -f "$work/edits.mmt" ]; then
+    echo "world: $edit_scenes edit scenes of seed $world_seed" >&2
+    rm -rf "$work/edits"
+    "$bin/mm-world" --split train --seed $world_seed --first "$scenes" --count "$edit_scenes" --size $image_size \
+      --tasks edit_image --threads "$threads" -q "$work/edits"
+    python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
+      --levels $levels --tasks edit_image "$work/edits/manifest.jsonl" "$work/edits.mmt.tmp"
+    mv "$work/edits.mmt.tmp" "$work/edits.mmt"
+  fi
+  train_phase "$work/train4" "$work/train3" "$work/edits.mmt" --steps "$steps4" --lr 4e-4 --min-lr 2e-5 \
+    --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16
+  final=$work/train4
+fi
 [ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" != "$work/train" ] && echo "$work/train")"
 exit 0
