@@ -110,13 +110,15 @@ if [[ -f $default_bundle/model.safetensors ]]; then
   first=3 count=4
   mm-world --split eval --first $first --count $count --size 64 -q -f "$out/world"
   python3 "$(dirname "$(realpath "$0")")/world-corpus.py" --held-out --prompts \
-    --tasks caption_image,code_image,draw_caption,describe_motion,answer_question "$out/world/manifest.jsonl" "$out/prompts"
+    --tasks caption_image,code_image,draw_caption,describe_motion,answer_question,edit_image \
+    "$out/world/manifest.jsonl" "$out/prompts"
   mkdir -p "$out/gallery"
-  user_text() {  # the user's words of one task of one scene
+  user_text() {  # the user's words of one task of one scene, in turn $3 (default the first)
     python3 -c 'import json,sys
 for t in map(json.loads, open(sys.argv[1])):
     if t["id"].startswith(sys.argv[2] + ".") and t["task"] == sys.argv[3]:
-        print(" ".join(p["text"] for p in t["turns"][0]["user"] if "text" in p))' "$out/world/manifest.jsonl" "$1" "$2"
+        print(" ".join(p["text"] for p in t["turns"][int(sys.argv[4])]["user"] if "text" in p))' \
+      "$out/world/manifest.jsonl" "$1" "$2" "${3:-0}"
   }
   cell() { printf '%s' "$1" | sed 's/|/\\|/g'; }
   {
@@ -148,8 +150,25 @@ for t in map(json.loads, open(sys.argv[1])):
     [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code_line")\`"
     echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption")<br>described back: *$(cell "$back")* | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
   done
-  echo "pictures and the table: $out/gallery (gallery.md)"
-  echo "(speech and two-turn edits are not in this model's training; see README)"
+  # Two-turn edits: the scene and an instruction, then a second instruction after the
+  # model's own first edit (mm-generate --prompt adds each as a user turn).
+  {
+    echo
+    echo "| the scene (held out) | first instruction | the model's edit | second instruction | the model's second edit |"
+    echo "|---|---|---|---|---|"
+  } >> "$out/gallery/gallery.md"
+  for ((i = first; i < first + count; ++i)); do
+    scene=$(printf 's0-%06d' $i)
+    first_instruction=$(user_text "$scene" edit_image 0) second_instruction=$(user_text "$scene" edit_image 1)
+    mm-generate --image 8x8 --seed 1 "$out/prompts/$scene.edit_image.mmt" -f -o "$out/$scene-edit-1.mmt"
+    mm-render --segment 2 -f -o "$out/gallery/$scene-edit-1.png" "$out/$scene-edit-1.mmt"
+    mm-generate --image 8x8 --seed 1 -p "$second_instruction" --only-new "$out/$scene-edit-1.mmt" |
+      mm-render -f -o "$out/gallery/$scene-edit-2.png"
+    echo "$scene: \"$first_instruction\" -> $out/gallery/$scene-edit-1.png, then \"$second_instruction\" -> $out/gallery/$scene-edit-2.png"
+    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | $(cell "$first_instruction") | <img src=\"$scene-edit-1.png\" width=\"128\"> | $(cell "$second_instruction") | <img src=\"$scene-edit-2.png\" width=\"128\"> |" >> "$out/gallery/gallery.md"
+  done
+  echo "pictures and the tables: $out/gallery (gallery.md)"
+  echo "(speech is not in this model's training; see README)"
 else
   echo "models/default has no trained weights (scripts/train-default.sh makes them)"
 fi

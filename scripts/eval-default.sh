@@ -36,15 +36,6 @@ for line in open(sys.argv[1]):
     second = [t["turns"][1]["output"], t["turns"][1]["user"][0]["text"]] if len(t["turns"]) > 1 else []
     print(" ".join([t["id"], t["task"], t["turns"][0]["output"]] + second))
 PY
-# join_streams OUT STREAM...: one stream holding the segments of each STREAM in order (one
-# conversation, through the text form).
-join_streams() {
-  local out=$1
-  shift
-  for s in "$@"; do "$bin/mm-inspect" --dump "$s"; done |
-    awk 'NR == 1 { print; next } /^stream / || /^end$/ { next } { print } END { print "end" }' |
-    "$bin/mm-inspect" --pack -f -o "$out"
-}
 start=$(date +%s)
 while read -r id task output second_output second_instruction; do
   prompt=$work/prompts/$id.mmt out=$work/answers/$output
@@ -57,14 +48,11 @@ while read -r id task output second_output second_instruction; do
     draw_caption|draw_code)
       "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" --only-new "$prompt" |
         "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
-    edit_image)
-      turn=$work/turn
-      "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new -o "$turn-1.mmt" -f "$prompt" &&
-        "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" "$turn-1.mmt" &&
-        "$bin/mm-tokenize" --bundle "$bundle" --role user --text "$second_instruction" -o "$turn-user.mmt" -f &&
-        join_streams "$turn-2-prompt.mmt" "$prompt" "$turn-1.mmt" "$turn-user.mmt" &&
-        "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new "$turn-2-prompt.mmt" |
-        "$bin/mm-render" --bundle "$bundle" -q -f -o "$work/answers/$second_output" || true ;;
+    edit_image)  # the first edit, then the second instruction after it (mm-generate --prompt)
+      "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" -f -o "$work/turn-1.mmt" "$prompt" &&
+        "$bin/mm-render" --bundle "$bundle" -q -f --segment 2 -o "$out" "$work/turn-1.mmt" &&
+        "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" -p "$second_instruction" --only-new \
+          "$work/turn-1.mmt" | "$bin/mm-render" --bundle "$bundle" -q -f -o "$work/answers/$second_output" || true ;;
   esac
 done < "$work/jobs"
 echo "answered $(wc -l < "$work/jobs") tasks in $(( $(date +%s) - start )) s" >&2

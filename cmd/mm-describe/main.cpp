@@ -103,17 +103,7 @@ int main(int argc, char** argv) {
     }
     generate::SequenceBuilder sequence(layout);
     generate::read_stream_input(reader, sequence, layout, conversation_writer.get());
-    if (!question.empty()) {
-      std::vector<uint32_t> codes = bpe.encode(question);
-      sequence.begin_segment("text", "user");
-      sequence.codes(codes);
-      sequence.end_segment();
-      if (conversation_writer) {
-        conversation_writer->begin_segment(stream::segment_metadata("text", bpe.id(), bpe.vocab_size(), "user"));
-        conversation_writer->tokens(codes);
-        conversation_writer->end_segment();
-      }
-    }
+    if (!question.empty()) generate::append_text_segment(sequence, bpe, question, "user", conversation_writer.get());
     sequence.open_turn("assistant");
 
     model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
                        "Continue a token stream with new segments (text, code, image, video or audio) from the model.",
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kThreads | cli::kDevice |
                            cli::kSeed);
-  std::string input = "-", bundle, image_grid, state, role, dtype = "f32";
+  std::string input = "-", bundle, image_grid, state, role, instruction, dtype = "f32";
   uint32_t video_frames = 0;
   double audio_seconds = 0;
   bool text = false, code = false, only_new = false;
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   cli::SamplingFlags sampling;
   auto& app = program.app();
   app.add_option("INPUT", input, "The stream to continue ('-' or none: stdin)")->type_name("FILE");
+  app.add_option("-p,--prompt", instruction,
+                 "An instruction or question, as a user turn after the stream and before the new segments (and "
+                 "written with them, unless --only-new)")
+      ->type_name("TEXT");
   auto* image_opt = app.add_option("--image", image_grid, "Generate an image of WxH codes (default: the bundle's grid)")
                         ->type_name("WxH")
                         ->expected(0, 1);
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
     cli::Input in(input);
     cli::Output out(opt.output, cli::Content::Binary, opt.force);
     generate::generated_metadata(tokenizers, plan, 0, samples);
+    const tokenize::BpeTokenizer* instruction_bpe = instruction.empty() ? nullptr : &tokenizers.bpe("text");
     model::Backbone backbone(dir, model::RunOptions{opt.device, dtype, opt.threads});
     generate::BackboneModel model(backbone, state);
 
@@ -105,6 +110,8 @@ int main(int argc, char** argv) {
     stream::Writer writer(out.sink());
     generate::SequenceBuilder prompt(layout);
     generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
+    if (instruction_bpe)
+      generate::append_text_segment(prompt, *instruction_bpe, instruction, "user", only_new ? nullptr : &writer);
     plan.role = role.empty() && !prompt.turn().empty() ? "assistant" : role;
     prompt.open_turn(plan.role);
     generate::SequenceBuilder unconditional(layout);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "stream/segment.h"
 
 namespace mm::generate {
 
@@ -84,6 +85,19 @@ StreamInputSummary read_stream_input(stream::Reader& reader, SequenceBuilder& bu
         if (through) through->flush();
         return summary;
     }
+  }
+}
+
+void append_text_segment(SequenceBuilder& builder, const tokenize::BpeTokenizer& bpe, const std::string& text,
+                         const std::string& role, stream::Writer* through) {
+  const std::vector<uint32_t> codes = bpe.encode(text);
+  builder.begin_segment("text", role);
+  builder.codes(codes);
+  builder.end_segment();
+  if (through) {
+    through->begin_segment(stream::segment_metadata("text", bpe.id(), bpe.vocab_size(), role));
+    through->tokens(codes);
+    through->end_segment();
   }
 }
 

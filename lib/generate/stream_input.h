@@ -10,6 +10,7 @@
 #include "generate/layout.h"
 #include "stream/reader.h"
 #include "stream/writer.h"
+#include "tokenize/bpe.h"
 
 namespace mm::generate {
 
@@ -30,5 +31,11 @@ struct StreamInputSummary {
 // the segment's index.
 StreamInputSummary read_stream_input(stream::Reader& reader, SequenceBuilder& builder, const Layout& layout,
                                      stream::Writer* through);
+
+// Appends `text` as one text segment of `role` (a user's question or instruction after the
+// stream): to `builder`, and to `through` when given, so the conversation written out is
+// the one the model read.
+void append_text_segment(SequenceBuilder& builder, const tokenize::BpeTokenizer& bpe, const std::string& text,
+                         const std::string& role, stream::Writer* through);
 
 }  // namespace mm::generate

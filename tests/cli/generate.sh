@@ -65,6 +65,12 @@ sh 'mm-generate --audio 0.5 --seed 1 --only-new prompt.mmt | mm-inspect --json |
 sh 'mm-generate --text --max-tokens 5 --seed 1 prompt.mmt | mm-inspect --json | python3 -c "import json,sys; s=json.load(sys.stdin)[\"segments\"]; print(len(s), s[1][\"role\"], s[1][\"tokens\"] <= 5)"'
 # no turns in the input: the new segment has no role either
 sh 'mm-tokenize --text "Once upon a time" | mm-generate --text --max-tokens 3 --seed 1 --only-new | mm-inspect --json | python3 -c "import json,sys; print(repr(json.load(sys.stdin)[\"segments\"][0][\"role\"]))"'
+# --prompt: an instruction as a user turn after the stream, the same as a stream that holds
+# it; written with the new segments, or left out with --only-new
+sh 'mm-tokenize --role user --text "Make the circle green." -o instruction.mmt && mm-generate --image --seed 3 -p "Make the circle green." image.mmt -o edited.mmt && cat image.mmt instruction.mmt | mm-generate --image --seed 3 | cmp - edited.mmt && echo the same as the instruction in the stream'
+segments edited.mmt
+sh 'mm-generate --image --seed 3 --only-new -p "Make the circle green." image.mmt -o edit-only.mmt && [ "$(codes edit-only.mmt 0)" = "$(codes edited.mmt 3)" ] && echo --only-new: the image alone'
+segments edit-only.mmt
 
 # a state from mm-encode: the same ids as from scratch, with only the new ids prefilled
 run mm-encode --state prompt.state prompt.mmt -o encoded.mmt
