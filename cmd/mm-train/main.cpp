@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   app.add_option("--stop-after", o.stop_after, "Stop after this step, checkpointed, as if interrupted (0: run to --steps)")
       ->type_name("N")
       ->capture_default_str();
+  app.add_flag("--zero-unseen", o.zero_unseen,
+               "With --softmax seen: write the embedding rows of ids the streams never hold as zeros (never trained; "
+               "zeros compress); the checkpoint keeps them");
   app.add_option("--dtype", o.dtype, "Type of the weights written to the bundle (checkpoints are always f32)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
     const auto& opt = program.options();
     o.seed = opt.seed;
     o.seen_softmax = softmax == "seen";
+    if (o.zero_unseen && !o.seen_softmax) throw UsageError("--zero-unseen needs --softmax seen (the ids it keeps)");
     o.device = opt.device;
     o.threads = opt.threads;
     if (o.bundle.empty()) o.bundle = o.resume;

@@ -154,9 +154,10 @@ double learning_rate(const TrainOptions& o, uint64_t step) {  // step: 0-based
 
 // The bundle `dir` as the run has it now: the starting bundle's config (weights in one
 // file; the ids the loss's softmax ran over as the backbone's output_ids, none when it ran
-// over all), its tokenizer files, and the weights.
+// over all), its tokenizer files, and the weights (with `zero_unseen`, the embedding and
+// head rows of ids outside output_ids as zeros).
 void write_bundle(const model::Llama& model, const std::string& source_dir, const fs::path& dir,
-                  const std::string& dtype, const std::vector<int64_t>& output_ids) {
+                  const std::string& dtype, const std::vector<int64_t>& output_ids, bool zero_unseen = false) {
   fs::create_directories(dir);
   ojson config = ojson::parse(slurp(fs::path(source_dir) / "config.json"));
   config["weights"] = "model.safetensors";
@@ -187,6 +188,12 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
     const at::Tensor* p = params.find(expected[i].name);
     if (!p) throw Error("internal: the model has no parameter " + expected[i].name);
     at::Tensor t = p->detach().to(at::kCPU, at::kFloat).contiguous();
+    if (zero_unseen && !output_ids.empty() &&
+        (expected[i].name == "model.embed_tokens.weight" || expected[i].name == "lm_head.weight")) {
+      at::Tensor keep = at::zeros({t.size(0), 1}, at::kFloat);
+      keep.index_fill_(0, at::tensor(output_ids, at::kLong), 1.0f);
+      t = (t * keep).contiguous();  // a new tensor: the model's own rows stay as they are
+    }
     const float* f = t.data_ptr<float>();
     const size_t n = size_t(t.numel());
     if (type == model::WeightType::F32) {
@@ -418,7 +425,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   result.last_step = step;
   checkpoint(step);
-  write_bundle(model, options.bundle, out, options.dtype, output_ids);
+  write_bundle(model, options.bundle, out, options.dtype, output_ids, options.zero_unseen);
   write_loss_csv((out / "loss.csv").string(), result.curve);
   write_loss_png((out / "loss.png").string(), result.curve);
   ojson summary = settings;

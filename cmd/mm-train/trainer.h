@@ -31,6 +31,11 @@ struct TrainOptions {
   // examples hold (far cheaper when a world uses a few thousand of 40000 ids; the bundle
   // written names them as its output_ids, the only ids inference then produces).
   bool seen_softmax = false;
+  // With seen_softmax: the bundle written (not the checkpoint, which resumes exactly) holds
+  // zeros in the embedding and head rows of ids the examples never hold. Training never
+  // touched them but for weight decay, so they are the init's noise; zeros say the same and
+  // compress (the default model's are two thirds of its weights).
+  bool zero_unseen = false;
   // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
   // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a
   // symmetric InfoNCE loss (cosine similarities over `pair_temperature`, the other pairs

@@ -59,6 +59,28 @@ import json, sys
 allowed = set(json.load(open(\"seen/config.json\"))[\"backbone\"][\"output_ids\"])
 ids = [int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]]
 print(len(ids) > 0, \"ids drawn, all of them output ids:\", all(i in allowed for i in ids))"'
+# --zero-unseen: the same run's bundle again (no steps, from its checkpoint), with zeros in the
+# rows of the ids the streams never hold, and only there; its answers are the same ids; the
+# checkpoint keeps its rows, so a resume is unchanged. Without --softmax seen it is refused.
+sh "$train --softmax seen --zero-unseen --example member -q -o zeroed --resume seen/checkpoint packed.mmt"
+sh 'python3 -c "
+import json, struct
+def embedding(path):
+    data = open(path, \"rb\").read()
+    n = struct.unpack(\"<Q\", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    t = header[\"model.embed_tokens.weight\"]
+    begin, end = t[\"data_offsets\"]
+    raw = data[8 + n + begin:8 + n + end]
+    width = t[\"shape\"][1]
+    return [struct.unpack(\"<%df\" % width, raw[r * width * 4:(r + 1) * width * 4]) for r in range(t[\"shape\"][0])]
+seen = set(json.load(open(\"seen/config.json\"))[\"backbone\"][\"output_ids\"])
+zeroed, kept, point = embedding(\"zeroed/model.safetensors\"), embedding(\"zeroed/checkpoint/model.safetensors\"), embedding(\"seen/model.safetensors\")
+print(\"unseen rows all zero:\", all(not any(zeroed[r]) for r in range(len(zeroed)) if r not in seen))
+print(\"seen rows as trained:\", all(zeroed[r] == point[r] for r in seen))
+print(\"checkpoint rows kept:\", kept == point)"'
+sh 'mm-tokenize --role user --text "what colour is the circle" -o asked.mmt && mm-describe --bundle seen --max-tokens 8 asked.mmt > a.txt && mm-describe --bundle zeroed --max-tokens 8 asked.mmt | cmp - a.txt && echo the same answer'
+sh "$train --zero-unseen --example member -q -o nope packed.mmt"
 
 # --pairs: two views of one thing per member (here a colour-and-shape phrase and a numbered
 # item, sharing no token, so that untrained embeddings match them by chance: 1 in 12); the
