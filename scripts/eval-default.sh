@@ -8,6 +8,7 @@
 # edit, and both turns must be right.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
+#   TASKS=transcribe_speech scripts/eval-default.sh ...   # also speech (not in the default model's training)
 #
 # Work goes to $WORK (default /tmp/mm-eval-default); the table is printed and kept there.
 set -euo pipefail
@@ -40,7 +41,7 @@ start=$(date +%s)
 while read -r id task output second_output second_instruction; do
   prompt=$work/prompts/$id.mmt out=$work/answers/$output
   case $task in
-    caption_image|answer_question|describe_motion)
+    caption_image|answer_question|describe_motion|transcribe_speech)
       "$bin/mm-describe" "${common[@]}" --temperature 0 --max-tokens 48 "$prompt" > "$out" || true ;;
     code_image)
       "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |

@@ -9,8 +9,8 @@ Usage: scripts/world-corpus.py [--bindir DIR] [--bundle DIR] [--size N] [--level
 
 The same streams as scripts/world-streams.py (one file per task, one mm-tokenize run per
 part), made fast enough for a training corpus of tens of thousands of tasks: each kind of
-part is tokenized in a few mm-tokenize runs over all the corpus's texts, codes, images and
-videos at once, the codes are read back through `mm-inspect --dump`, and the conversations
+part is tokenized in a few mm-tokenize runs over all the corpus's texts, codes, images,
+videos and speech at once, the codes are read back through `mm-inspect --dump`, and the conversations
 are assembled in the text form and packed by one `mm-inspect --pack`. A video's parts
 (mm-tokenize cuts video into segments of a few frames) are joined into one segment, so an
 answer that is a video is one segment, as mm-generate --video writes it.
@@ -76,16 +76,19 @@ class Tokenizer:
         return out
 
     def files(self, paths, kind):
-        """Image or video files -> {path: (metadata, codes)}; a video's parts joined into one."""
+        """Image, video or audio files -> {path: (metadata, codes)}; a video's parts joined into one."""
         out = {}
         paths = sorted(paths)
+        options = {"image": self.visual, "video": self.visual + self.video, "audio": []}[kind]
         for i in range(0, len(paths), BATCH):
             chunk = paths[i:i + BATCH]
-            extra = self.visual + (self.video if kind == "video" else []) + ["--modality", kind] + chunk
+            extra = options + ["--modality", kind] + chunk
             for meta, codes in self.segments(extra):
                 source = meta.get("source")
                 if source not in chunk:
                     raise SystemExit("world-corpus: a segment of unknown source %r" % source)
+                if source in out and kind == "audio":  # the world's speech is seconds long: one segment
+                    raise SystemExit("world-corpus: %s: speech in more than one segment" % source)
                 if source in out:  # the next part of a video
                     first = out[source][0]
                     first["frames"] += meta["frames"]
@@ -160,14 +163,12 @@ def main():
         for _, _, part in parts_of(task):
             (kind, value), = part.items()
             wanted[kind].add(value if kind in ("text", "code") else os.path.join(base, value))
-    if wanted["audio"]:
-        raise SystemExit("world-corpus: audio parts are not supported here yet (leave out the speech tasks)")
 
     tokenizer = Tokenizer(args)
     done = {}
     for kind in ("text", "code"):
         done.update({(kind, k): v for k, v in tokenizer.literals(wanted[kind], kind).items()})
-    for kind in ("image", "video"):
+    for kind in ("image", "video", "audio"):
         done.update({(kind, k): v for k, v in tokenizer.files(wanted[kind], kind).items()})
 
     def segment(role, part):

@@ -24,3 +24,11 @@ export -f world_corpus
 mm-world --split train --first 10000 --count 2 --tasks caption_image,answer_question -q pairs
 sh 'world_corpus pairs/manifest.jsonl corpus.mmt --pairs pairs.mmt'
 sh 'mm-inspect corpus.mmt | cut -c1-24; mm-inspect pairs.mmt | cut -c1-24'
+# speech (espeak-ng) as one audio segment of the user's or the assistant's: 100 codes a second
+mm-world --split train --first 10000 --count 1 --tasks transcribe_speech,speak_caption -q speech
+sh 'world_corpus speech/manifest.jsonl speech.mmt && mm-inspect --json speech.mmt | python3 -c "
+import json, sys
+for s in json.load(sys.stdin)[\"segments\"]:
+    m = s[\"metadata\"]
+    check = [\"codes = 2 per 320 samples:\", s[\"tokens\"] == 2 * (m[\"samples\"] // 320)] if s[\"modality\"] == \"audio\" else []
+    print(s[\"modality\"], s[\"role\"], *check)"'
