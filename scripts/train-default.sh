@@ -118,15 +118,24 @@ cat > "$work/config/config.json" <<'JSON'
     "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
 JSON
 
-if [ ! -f "$work/corpus.mmt" ]; then  # the same every time: made once
-  echo "world: $scenes scenes of seed $world_seed" >&2
-  rm -rf "$work/world"
-  "$bin/mm-world" --split train --seed $world_seed --count "$scenes" --size $image_size --tasks $tasks -q "$work/world"
+# make_corpus OUT WORLD TASKS FIRST COUNT WORLD_THREADS [WORLD-CORPUS OPTION...]: the packed
+# stream OUT of the TASKS of COUNT training scenes from index FIRST, which mm-world writes
+# into the directory WORLD; made once (the same every time), skipped when OUT exists.
+make_corpus() {
+  local out=$1 world=$2 tasks=$3 first=$4 count=$5 world_threads=$6
+  shift 6
+  [ -f "$out" ] && return 0
+  echo "world: $count scenes of seed $world_seed from index $first ($tasks)" >&2
+  rm -rf "$world"
+  "$bin/mm-world" --split train --seed $world_seed --first "$first" --count "$count" --size $image_size \
+    --tasks "$tasks" --threads "$world_threads" -q "$world"
   python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
-    --levels $levels --fps $video_fps --max-frames $video_frames --tasks $tasks "$work/world/manifest.jsonl" \
-    "$work/corpus.mmt.tmp" --pairs "$work/pairs.mmt"
-  mv "$work/corpus.mmt.tmp" "$work/corpus.mmt"
-fi
+    --levels $levels --fps $video_fps --max-frames $video_frames --tasks "$tasks" "$world/manifest.jsonl" \
+    "$out.tmp" "$@"
+  mv "$out.tmp" "$out"
+}
+# One thread for the scenes with videos: with more, x264 may write an MP4 a few bytes apart.
+make_corpus "$work/corpus.mmt" "$work/world" $tasks 0 "$scenes" 1 --pairs "$work/pairs.mmt"
 
 rm -rf "$work/start"
 # The image codes' embeddings start from their codebook patches (mm-bundle init
@@ -187,15 +196,7 @@ fi
 steps4=${STEPS4:-5000}
 edit_scenes=${EDIT_SCENES:-20000}
 if [ "$final" = "$work/train3" ] && [ "$steps4" -gt 0 ]; then
-  if [ ! -f "$work/edits.mmt" ]; then
-    echo "world: $edit_scenes edit scenes of seed $world_seed" >&2
-    rm -rf "$work/edits"
-    "$bin/mm-world" --split train --seed $world_seed --first "$scenes" --count "$edit_scenes" --size $image_size \
-      --tasks edit_image --threads "$threads" -q "$work/edits"
-    python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
-      --levels $levels --tasks edit_image "$work/edits/manifest.jsonl" "$work/edits.mmt.tmp"
-    mv "$work/edits.mmt.tmp" "$work/edits.mmt"
-  fi
+  make_corpus "$work/edits.mmt" "$work/edits" edit_image "$scenes" "$edit_scenes" "$threads"
   train_phase "$work/train4" "$work/train3" "$work/edits.mmt" --steps "$steps4" --lr 4e-4 --min-lr 2e-5 \
     --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16 --zero-unseen
   final=$work/train4

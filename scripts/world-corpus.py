@@ -10,8 +10,8 @@ Usage: scripts/world-corpus.py [--bindir DIR] [--bundle DIR] [--size N] [--level
 The same streams as scripts/world-streams.py (one file per task, one mm-tokenize run per
 part), made fast enough for a training corpus of tens of thousands of tasks: each kind of
 part is tokenized in a few mm-tokenize runs over all the corpus's texts, codes, images,
-videos and speech at once, the codes are read back through `mm-inspect --dump`, and the conversations
-are assembled in the text form and packed by one `mm-inspect --pack`. A video's parts
+videos and speech at once, the codes are read back through `mm-inspect --dump`, and the
+conversations are assembled in the text form and packed by one `mm-inspect --pack`. A video's parts
 (mm-tokenize cuts video into segments of a few frames) are joined into one segment, so an
 answer that is a video is one segment, as mm-generate --video writes it.
 

@@ -13,8 +13,9 @@ struct InitOptions {
   unsigned shards = 1;        // > 1: model-0000N-of-0000M.safetensors and an index
   // The embedding rows of every VQ tokenizer's codes start from what each code looks like
   // (its level-0 codebook patch, luma and chroma each scaled to unit variance over the
-  // codes, sent through a seeded random projection, at the noise's scale) instead of noise: codes of the same colour
-  // and shape start near each other, so a model need not learn each code alone.
+  // codes, sent through a seeded random projection, at the noise's scale) instead of
+  // noise: codes of the same colour and shape start near each other, so a model need not
+  // learn each code alone.
   bool embed_codebook = false;
 };
 
