@@ -109,7 +109,7 @@ cp "$image_vq" "$work/config/image-vq.bin"
 cat > "$work/config/config.json" <<'JSON'
 {"name": "mm-default",
  "backbone": {"hidden_size": 256, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2,
-              "intermediate_size": 768, "max_position_embeddings": 512, "rope_theta": 10000, "tie_word_embeddings": true},
+              "intermediate_size": 768, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true},
  "tokenizers": {
     "text": {"type": "bpe", "file": "text-bpe.json"},
     "code": {"type": "bpe", "file": "text-bpe.json"},
@@ -144,22 +144,22 @@ rm -rf "$work/start"
 # 0.20 and 0.25 at step 4000, where from noise they had scored 0.00 at steps 1000 and 3100.
 "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed --embed-codebook "$work/start"
 
-# train_phase OUT FROM OPTION...: one phase of mm-train over the corpus, from bundle FROM
-# into OUT, with the settings every phase shares; resumed from OUT's checkpoint when an
+# train_phase OUT FROM STREAM... OPTION...: one phase of mm-train over the streams, from
+# bundle FROM into OUT, with the settings every phase shares (rows of $context ids, $batch
+# of them a step, unless the caller sets these); resumed from OUT's checkpoint when an
 # earlier run was interrupted.
 train_phase() {
   local out=$1 from=$2 resume=()
   shift 2
   [ -f "$out/checkpoint/train-state.json" ] && resume=(--resume "$out/checkpoint")
   "$bin/mm-train" --bundle "$from" --example member -o "$out" "${resume[@]}" --batch "$batch" --context $context \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" -v --log-every 10 \
-    "$@" "$work/corpus.mmt"
+    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" -v --log-every 10 "$@"
 }
 
 # Phase 1: next-id prediction on the whole schedule; skipped when finished.
 stop_after=$(( stop < steps ? stop : steps ))
 if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; then
-  train_phase "$work/train" "$work/start" --steps "$steps" --lr 2e-3 --min-lr 1e-4 --warmup 100 \
+  train_phase "$work/train" "$work/start" "$work/corpus.mmt" --steps "$steps" --lr 2e-3 --min-lr 1e-4 --warmup 100 \
     --stop-after "$stop_after" --seed $train_seed
 fi
 # Phase 2: the same corpus in a new order (seed 12) at a lower rate, with the contrastive
@@ -170,7 +170,7 @@ fi
 steps2=${STEPS2:-1800}
 final=$work/train
 if [ "$steps2" -gt 0 ]; then
-  train_phase "$work/train2" "$work/train" --steps "$steps2" --lr 8e-4 --min-lr 4e-5 --warmup 20 \
+  train_phase "$work/train2" "$work/train" "$work/corpus.mmt" --steps "$steps2" --lr 8e-4 --min-lr 4e-5 --warmup 20 \
     --pairs "$work/pairs.mmt" --pair-batch 32 --seed 12 --dtype bf16
   final=$work/train2
 fi
@@ -179,7 +179,7 @@ fi
 # captions 0.42 (0.36), code 0.56 (0.48), retrieval kept (0.99).
 steps3=${STEPS3:-900}
 if [ "$steps2" -gt 0 ] && [ "$steps3" -gt 0 ]; then
-  train_phase "$work/train3" "$work/train2" --steps "$steps3" --lr 2e-4 --min-lr 2e-5 --warmup 20 \
+  train_phase "$work/train3" "$work/train2" "$work/corpus.mmt" --steps "$steps3" --lr 2e-4 --min-lr 2e-5 --warmup 20 \
     --seed 13 --dtype bf16
   final=$work/train3
 fi
@@ -197,9 +197,24 @@ steps4=${STEPS4:-5000}
 edit_scenes=${EDIT_SCENES:-20000}
 if [ "$final" = "$work/train3" ] && [ "$steps4" -gt 0 ]; then
   make_corpus "$work/edits.mmt" "$work/edits" edit_image "$scenes" "$edit_scenes" "$threads"
-  train_phase "$work/train4" "$work/train3" "$work/edits.mmt" --steps "$steps4" --lr 4e-4 --min-lr 2e-5 \
-    --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16 --zero-unseen
+  train_phase "$work/train4" "$work/train3" "$work/edits.mmt" "$work/corpus.mmt" --steps "$steps4" --lr 4e-4 \
+    --min-lr 2e-5 --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16 --zero-unseen
   final=$work/train4
+fi
+# Phase 5, speech: transcriptions of 6000 new scenes' captions, mixed with every other task
+# on 3000 more new scenes (about half the ids each) so the rest is not forgotten. Speech is
+# 100 audio codes a second and the captions last up to 9.1 s, so rows are 1024 ids (the
+# config's 1024 positions; phases 1-4 never used more than 320 of them).
+steps5=${STEPS5:-1500}
+speech_scenes=${SPEECH_SCENES:-6000}
+refresh_scenes=${REFRESH_SCENES:-3000}
+if [ "$final" = "$work/train4" ] && [ "$steps5" -gt 0 ]; then
+  make_corpus "$work/speech.mmt" "$work/speech" transcribe_speech 60000 "$speech_scenes" "$threads"
+  make_corpus "$work/refresh.mmt" "$work/refresh" $tasks,edit_image 66000 "$refresh_scenes" 1
+  batch=4 context=1024 train_phase "$work/train5" "$work/train4" "$work/speech.mmt" "$work/refresh.mmt" \
+    --steps "$steps5" --lr 4e-4 --min-lr 2e-5 --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 15 \
+    --dtype bf16 --zero-unseen
+  final=$work/train5
 fi
 [ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" != "$work/train" ] && echo "$work/train")"
 exit 0

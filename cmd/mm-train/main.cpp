@@ -68,8 +68,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"answers", "all"}))
       ->capture_default_str();
   app.add_option("--softmax", softmax,
-                 "The loss's softmax over the full vocabulary, or only the ids the streams hold (seen: much faster; "
-                 "the bundle names them as its output_ids, the only ids it then produces)")
+                 "The loss's softmax over the full vocabulary, or only the ids the streams hold and the starting "
+                 "bundle's output_ids (seen: much faster; the bundle names them as its output_ids, the only ids it "
+                 "then produces)")
       ->check(CLI::IsMember({"full", "seen"}))
       ->capture_default_str();
   app.add_option("--example", unit, "What one example is: a file (its members the turns of one conversation) or each member of a stream")

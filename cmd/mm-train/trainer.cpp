@@ -258,6 +258,9 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   // never views of the mapped file, since the optimizer writes them in place.
   const std::string weights_dir = options.resume.empty() ? options.bundle : options.resume;
   model::BundleConfig bundle = model::BundleConfig::load(weights_dir);
+  if (options.context > bundle.backbone.max_positions)
+    throw UsageError("--context " + std::to_string(options.context) + " is beyond the model's " +
+                     std::to_string(bundle.backbone.max_positions) + " positions (max_position_embeddings)");
   model::Llama model(bundle.backbone, false);
   {
     model::WeightSet weights(bundle);
@@ -320,9 +323,12 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   const int64_t vocab = int64_t(bundle.backbone.vocab_size);
   at::Tensor softmax_ids, place;
   if (options.seen_softmax) {
+    // The starting bundle's output_ids stay among them: a later phase on other data must
+    // not take away what earlier phases taught the model to produce.
     std::vector<uint8_t> seen(size_t(vocab), 0);
     for (const Example& e : data.examples)
       for (uint32_t id : e.ids) seen[id] = 1;
+    for (uint32_t id : bundle.backbone.output_ids) seen[id] = 1;
     std::vector<int64_t> where(size_t(vocab), -100);
     for (int64_t id = 0; id < vocab; ++id)
       if (seen[size_t(id)]) where[size_t(id)] = int64_t(output_ids.size()), output_ids.push_back(id);

@@ -81,6 +81,17 @@ print(\"seen rows as trained:\", all(zeroed[r] == point[r] for r in seen))
 print(\"checkpoint rows kept:\", kept == point)"'
 sh 'mm-tokenize --role user --text "what colour is the circle" -o asked.mmt && mm-describe --bundle seen --max-tokens 8 asked.mmt > a.txt && mm-describe --bundle zeroed --max-tokens 8 asked.mmt | cmp - a.txt && echo the same answer'
 sh "$train --zero-unseen --example member -q -o nope packed.mmt"
+# a later seen-softmax phase on narrower data (one conversation) keeps the ids the starting
+# bundle produces: its output ids are the old ones and the new data's, and no others
+mm-tokenize -f --role user --text "what shape is purple" -o u.mmt
+mm-tokenize -f --role assistant --text "none of them" -o a.mmt
+sh "cat u.mmt a.mmt > narrow.mmt && mm-train --bundle seen --steps 2 --batch 1 --context 64 --softmax seen --threads 1 -q -o narrower narrow.mmt"
+sh 'mm-inspect --dump narrow.mmt | python3 -c "
+import json, sys
+ids = lambda d: set(json.load(open(d + \"/config.json\"))[\"backbone\"][\"output_ids\"])
+narrow = {int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]}
+print(len(ids(\"seen\")), \"before,\", len(narrow - ids(\"seen\")), \"new in the narrow data, after:\", len(ids(\"narrower\")))
+print(\"the union:\", ids(\"narrower\") == ids(\"seen\") | narrow)"'
 
 # --pairs: two views of one thing per member (here a colour-and-shape phrase and a numbered
 # item, sharing no token, so that untrained embeddings match them by chance: 1 in 12); the
@@ -118,6 +129,7 @@ sh 'mm-tokenize --role user --text "no answer here" -o question.mmt; mm-train --
 touch file
 run mm-train --bundle start -o file/out packed.mmt
 run mm-train --bundle start -o out --steps 0 packed.mmt
+run mm-train --bundle start -o out --context 129 packed.mmt
 run mm-train --bundle nowhere -o out packed.mmt
 run mm-train --bundle start -o out --pairs conversations/red-circle.mmt packed.mmt
 run mm-train --bundle start -o out --pairs pairs.mmt --pair-batch 13 packed.mmt
