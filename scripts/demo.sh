@@ -110,7 +110,7 @@ if [[ -f $default_bundle/model.safetensors ]]; then
   first=3 count=4
   mm-world --split eval --first $first --count $count --size 64 -q -f "$out/world"
   python3 "$(dirname "$(realpath "$0")")/world-corpus.py" --held-out --prompts \
-    --tasks caption_image,code_image,draw_caption,describe_motion,answer_question,edit_image \
+    --tasks caption_image,code_image,draw_caption,describe_motion,answer_question,transcribe_speech,edit_image \
     "$out/world/manifest.jsonl" "$out/prompts"
   mkdir -p "$out/gallery"
   user_text() {  # the user's words of one task of one scene, in turn $3 (default the first)
@@ -122,8 +122,8 @@ for t in map(json.loads, open(sys.argv[1])):
   }
   cell() { printf '%s' "$1" | sed 's/|/\\|/g'; }
   {
-    echo "| the scene (held out) | its caption, drawn by the model | the model's caption of the scene | the model's code for it, drawn by mm-draw | what moves, from its video | a question, answered |"
-    echo "|---|---|---|---|---|---|"
+    echo "| the scene (held out) | its caption, drawn by the model | the model's caption of the scene | the model's code for it, drawn by mm-draw | what moves, from its video | a question, answered | its caption spoken (espeak-ng), transcribed |"
+    echo "|---|---|---|---|---|---|---|"
   } > "$out/gallery/gallery.md"
   for ((i = first; i < first + count; ++i)); do
     scene=$(printf 's0-%06d' $i)
@@ -140,15 +140,17 @@ for t in map(json.loads, open(sys.argv[1])):
     motion=$(mm-describe "$out/prompts/$scene.describe_motion.mmt")
     question=$(user_text "$scene" answer_question)
     answer=$(mm-describe "$out/prompts/$scene.answer_question.mmt")
+    heard=$(mm-describe "$out/prompts/$scene.transcribe_speech.mmt")
     echo "$scene: \"$caption\" -> $out/gallery/$scene-drawn.png"
     echo "  the drawing described back: $back"
     echo "  its image described: $said"
     echo "  its image as code: $code_line"
     echo "  its video, what moves: $motion"
     echo "  $question $answer"
+    echo "  its caption spoken, transcribed: $heard"
     code_cell="<img src=\"$scene-code.png\" width=\"128\"><br>\`$(cell "$code_line")\`"
     [[ -f $out/gallery/$scene-code.png ]] || code_cell="(not valid code) \`$(cell "$code_line")\`"
-    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption")<br>described back: *$(cell "$back")* | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** |" >> "$out/gallery/gallery.md"
+    echo "| <img src=\"$scene-scene.png\" width=\"128\"> | <img src=\"$scene-drawn.png\" width=\"128\"><br>$(cell "$caption")<br>described back: *$(cell "$back")* | $(cell "$said") | $code_cell | $(cell "$motion") | $(cell "$question") **$(cell "$answer")** | $(cell "$heard") |" >> "$out/gallery/gallery.md"
   done
   # Two-turn edits: the scene and an instruction, then a second instruction after the
   # model's own first edit (mm-generate --prompt adds each as a user turn).
@@ -168,7 +170,6 @@ for t in map(json.loads, open(sys.argv[1])):
     echo "| <img src=\"$scene-scene.png\" width=\"128\"> | $(cell "$first_instruction") | <img src=\"$scene-edit-1.png\" width=\"128\"> | $(cell "$second_instruction") | <img src=\"$scene-edit-2.png\" width=\"128\"> |" >> "$out/gallery/gallery.md"
   done
   echo "pictures and the tables: $out/gallery (gallery.md)"
-  echo "(speech is not in this model's training; see README)"
 else
   echo "models/default has no trained weights (scripts/train-default.sh makes them)"
 fi

@@ -8,7 +8,7 @@
 # edit, and both turns must be right.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
-#   TASKS=transcribe_speech scripts/eval-default.sh ...   # also speech (not in the default model's training)
+#   TASKS=caption_image,transcribe_speech scripts/eval-default.sh ...   # only these tasks
 #
 # Work goes to $WORK (default /tmp/mm-eval-default); the table is printed and kept there.
 set -euo pipefail
@@ -18,7 +18,7 @@ bundle=$(cd "${2:-$here/models/default}" && pwd)
 scenes=${3:-50}
 work=${WORK:-/tmp/mm-eval-default}
 first=${FIRST:-0}   # held-out scenes: seed 0, indices 0..9999
-tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion,edit_image}
+tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion,transcribe_speech,edit_image}
 threads=${THREADS:-1}
 read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
 read -r -a edit_sampling <<< "${EDIT_SAMPLING:---top-k 20 --seed 1}"  # how edited images are drawn
