@@ -211,8 +211,8 @@ fi
 speech_phase() {
   local out=$1 from=$2 suffix=$3 speech_first=$4 refresh_first=$5
   shift 5
-  make_corpus "$work/speech$suffix.mmt" "$work/speech$suffix" transcribe_speech "$speech_first" "$speech_scenes" \
-    "$threads"
+  make_corpus "$work/speech$suffix.mmt" "$work/speech$suffix" transcribe_speech "$speech_first" \
+    "$speech_scenes" "$threads"
   make_corpus "$work/refresh$suffix.mmt" "$work/refresh$suffix" $tasks,edit_image "$refresh_first" "$refresh_scenes" 1
   batch=4 context=1024 train_phase "$out" "$from" "$work/speech$suffix.mmt" "$work/refresh$suffix.mmt" \
     --pairs "$work/pairs.mmt" --pair-batch 16 --min-lr 2e-5 --dtype bf16 --zero-unseen "$@"

@@ -11,9 +11,9 @@ The same streams as scripts/world-streams.py (one file per task, one mm-tokenize
 part), made fast enough for a training corpus of tens of thousands of tasks: each kind of
 part is tokenized in a few mm-tokenize runs over all the corpus's texts, codes, images,
 videos and speech at once, the codes are read back through `mm-inspect --dump`, and the
-conversations are assembled in the text form and packed by one `mm-inspect --pack`. A video's parts
-(mm-tokenize cuts video into segments of a few frames) are joined into one segment, so an
-answer that is a video is one segment, as mm-generate --video writes it.
+conversations are assembled in the text form and packed by one `mm-inspect --pack`. A
+video's parts (mm-tokenize cuts video into segments of a few frames) are joined into one
+segment, so an answer that is a video is one segment, as mm-generate --video writes it.
 
 --prompts DIR writes, instead, one stream per task holding only its first user turn
 (DIR/<task id>.mmt): the input a model answers when it is evaluated.
