@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
   app.add_flag("--zero-unseen", o.zero_unseen,
                "With --softmax seen: write the embedding rows of ids the streams never hold as zeros (never trained; "
                "zeros compress); the checkpoint keeps them");
+  app.add_option("--grid-places", o.grid_places,
+                 "Add learned row and column embeddings (N of each, zeros to start) for the codes of images and "
+                 "videos to a bundle that has none, so attention can find the same place in another image")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 4096u));
   app.add_option("--dtype", o.dtype, "Type of the weights written to the bundle (checkpoints are always f32)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();

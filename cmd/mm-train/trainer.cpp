@@ -162,6 +162,7 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   ojson config = ojson::parse(slurp(fs::path(source_dir) / "config.json"));
   config["weights"] = "model.safetensors";
   if (config.contains("backbone") && config["backbone"].is_object()) {
+    if (model.config().grid_places > 0) config["backbone"]["grid_place_embeddings"] = model.config().grid_places;
     if (output_ids.empty())
       config["backbone"].erase("output_ids");
     else
@@ -261,12 +262,21 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   if (options.context > bundle.backbone.max_positions)
     throw UsageError("--context " + std::to_string(options.context) + " is beyond the model's " +
                      std::to_string(bundle.backbone.max_positions) + " positions (max_position_embeddings)");
+  if (options.grid_places > 0 && !bundle.backbone.grid_markers.known)
+    bundle.backbone.grid_markers = model::GridMarkers::from_layout_json(bundle.layout_json);
   model::Llama model(bundle.backbone, false);
   {
     model::WeightSet weights(bundle);
     model.load(weights, at::kFloat, device);
     torch::NoGradGuard no_grad;
     for (auto& p : model.parameters()) p.set_data(p.detach().clone());
+  }
+  if (options.grid_places > 0) {
+    try {
+      model.add_grid_places(options.grid_places);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--grid-places: ") + e.what());
+    }
   }
   TrainResult result;
   for (const auto& p : model.parameters()) result.parameters += uint64_t(p.numel());

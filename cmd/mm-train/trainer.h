@@ -36,6 +36,9 @@ struct TrainOptions {
   // touched them but for weight decay, so they are the init's noise; zeros say the same and
   // compress (the default model's are two thirds of its weights).
   bool zero_unseen = false;
+  // Adds grid place embeddings of this many rows and columns (zeros: the model starts as it
+  // was) to a bundle that has none; 0: the bundle's own, if any. See model/grid_places.h.
+  uint32_t grid_places = 0;
   // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
   // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a
   // symmetric InfoNCE loss (cosine similarities over `pair_temperature`, the other pairs

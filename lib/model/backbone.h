@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "model/grid_places.h"
+
 namespace mm::model {
 
 // The bundle config's "backbone" object; every hyper-parameter comes from there.
@@ -28,6 +30,11 @@ struct BackboneConfig {
   // every id. Inference gives the others no probability, and the head's product runs over
   // these alone.
   std::vector<uint32_t> output_ids;
+  // "grid_place_embeddings": N learned row and N column vectors added to the embedding of
+  // every image or video code at row, column < N (grid_places.h); 0: none. The markers come
+  // from the bundle's layout (BundleConfig::parse fills them).
+  uint32_t grid_places = 0;
+  GridMarkers grid_markers;
 
   static BackboneConfig from_json(const std::string& backbone_object);  // throws mm::Error
   std::string to_json() const;

@@ -101,6 +101,8 @@ BackboneConfig BackboneConfig::from_json(const std::string& text) {
   if (c.heads > 4096 || c.hidden_size > (1u << 20) || c.intermediate_size > (1u << 22))
     throw Error("backbone: heads, hidden_size or intermediate_size beyond any real model");
   if ((c.hidden_size / c.heads) % 2 != 0) throw Error("backbone: the head size must be even for rotary embeddings");
+  c.grid_places = positive(j, {"grid_place_embeddings", "grid_places"}, false);
+  if (c.grid_places > 4096) throw Error("backbone: \"grid_place_embeddings\" " + std::to_string(c.grid_places) + " is beyond 4096");
   if (const json* o = member(j, {"output_ids"})) {
     if (!o->is_array() || o->empty()) throw Error("backbone: \"output_ids\" must be a non-empty array of ids");
     for (const json& id : *o) {
@@ -128,6 +130,7 @@ std::string BackboneConfig::to_json() const {
             {"rms_norm_eps", norm_eps},
             {"qk_norm", qk_norm},
             {"tie_word_embeddings", tie_embeddings}};
+  if (grid_places > 0) j["grid_place_embeddings"] = grid_places;
   if (!output_ids.empty()) j["output_ids"] = output_ids;
   return j.dump();
 }
@@ -146,6 +149,10 @@ std::vector<ExpectedTensor> expected_tensors(const BackboneConfig& c) {
   const uint64_t H = c.hidden_size, head = c.heads ? c.hidden_size / c.heads : 0, kv = uint64_t(c.kv_heads) * head;
   std::vector<ExpectedTensor> t;
   t.push_back({"model.embed_tokens.weight", {c.vocab_size, H}});
+  if (c.grid_places > 0) {
+    t.push_back({"model.embed_grid_rows.weight", {c.grid_places, H}});
+    t.push_back({"model.embed_grid_columns.weight", {c.grid_places, H}});
+  }
   for (uint32_t l = 0; l < c.layers; ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
     t.push_back({p + "input_layernorm.weight", {H}});
@@ -207,6 +214,11 @@ BundleConfig BundleConfig::parse(const std::string& text, const std::string& dir
     out = it->dump();
   };
   section("layout", b.layout_json);
+  try {  // only a backbone with grid places reads the layout here
+    if (b.backbone.grid_places > 0) b.backbone.grid_markers = GridMarkers::from_layout_json(b.layout_json);
+  } catch (const Error& e) {
+    throw Error(std::string("config.json: ") + e.what());
+  }
   section("tokenizers", b.tokenizers_json);
   section("generation", b.generation_json);
   if (auto it = j.find("weights"); it != j.end()) {

@@ -212,8 +212,10 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
     bool is_norm = name.find("norm.weight") != std::string::npos, is_bias = name.find(".bias") != std::string::npos;
     data[i].resize(n * esize);
     uint8_t* out = data[i].data();
+    // Grid places start at zero, drawing nothing: the rest is the noise of the same model without them.
+    const bool is_grid_place = name.rfind("model.embed_grid_", 0) == 0;
     for (uint64_t k = 0; k < n; ++k)
-      store(out, k, is_norm ? 1.0f + 0.1f * draw() : is_bias ? 0.1f * draw() : 0.02f * draw());
+      store(out, k, is_grid_place ? 0.0f : is_norm ? 1.0f + 0.1f * draw() : is_bias ? 0.1f * draw() : 0.02f * draw());
     if (name == "model.embed_tokens.weight")  // the noise is drawn all the same, so other tensors keep theirs
       for (const auto& [id, row] : embedding_rows)
         for (size_t h = 0; h < row.size(); ++h) store(out, id * row.size() + h, row[h]);

@@ -80,7 +80,9 @@ Linear::Linear(int64_t in, int64_t out, bool allocate) { weight = parameter(*thi
 
 at::Tensor Linear::forward(const at::Tensor& x) const { return project(x, weight); }
 
-Embedding::Embedding(int64_t count, int64_t dim, bool allocate) { weight = parameter(*this, "weight", {count, dim}, allocate); }
+Embedding::Embedding(int64_t count, int64_t dim, bool allocate, bool zeros) {
+  weight = parameter(*this, "weight", {count, dim}, allocate, zeros ? 0.0 : NAN);
+}
 
 Attention::Attention(const BackboneConfig& c, bool allocate)
     : heads(c.heads), kv_heads(c.kv_heads), head_dim(c.hidden_size / c.heads), qk_norm(c.qk_norm) {
@@ -205,9 +207,18 @@ LlamaModel::LlamaModel(const BackboneConfig& c, bool allocate) {
   for (uint32_t l = 0; l < c.layers; ++l)
     layers.push_back(list->register_module(std::to_string(l), std::make_shared<DecoderLayer>(c, allocate)));
   norm = register_module("norm", std::make_shared<RmsNorm>(c.hidden_size, c.norm_eps, allocate));
+  // Last, where Llama::add_grid_places puts them too: the parameters' order is the
+  // optimizer state's, so a run that added them resumes from its checkpoint.
+  if (c.grid_places > 0) {
+    embed_grid_rows = register_module("embed_grid_rows", std::make_shared<Embedding>(c.grid_places, c.hidden_size, allocate, true));
+    embed_grid_columns =
+        register_module("embed_grid_columns", std::make_shared<Embedding>(c.grid_places, c.hidden_size, allocate, true));
+  }
 }
 
 Llama::Llama(const BackboneConfig& config, bool allocate) : config_(config) {
+  if (config.grid_places > 0 && !config.grid_markers.known)
+    throw Error("grid place embeddings need the bundle's layout (its image and video markers)");
   model = register_module("model", std::make_shared<LlamaModel>(config, allocate));
   if (!config.tie_embeddings)
     lm_head = register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, allocate));
@@ -240,9 +251,54 @@ void Llama::load(const WeightSet& weights, at::ScalarType dtype, const at::Devic
   inv_freq_ = inv_freq_.to(device);
 }
 
-at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
-                                std::vector<CacheSlot>* slots) const {
+void Llama::add_grid_places(uint32_t size) {
+  if (config_.grid_places == size) return;
+  if (config_.grid_places > 0)
+    throw Error("the model has grid place embeddings of " + std::to_string(config_.grid_places) + ", not " + std::to_string(size));
+  if (!config_.grid_markers.known)
+    throw Error("grid place embeddings need the bundle's layout (its image and video markers)");
+  const at::Tensor& like = model->embed_tokens->weight;
+  auto zeros = [&](const char* name) {
+    auto e = std::make_shared<Embedding>(int64_t(size), like.size(1), false);
+    e->weight.set_data(at::zeros({int64_t(size), like.size(1)}, like.options()));
+    return model->register_module(name, e);
+  };
+  model->embed_grid_rows = zeros("embed_grid_rows");
+  model->embed_grid_columns = zeros("embed_grid_columns");
+  config_.grid_places = size;
+}
+
+at::Tensor Llama::grid_places(const at::Tensor& ids) const {
+  if (config_.grid_places == 0) return {};
+  at::Tensor cpu = ids.to(at::kCPU, at::kLong).contiguous();
+  const int64_t B = cpu.size(0), T = cpu.size(1);
+  at::Tensor places = at::empty({B, T, 2}, at::kLong);
+  auto in = cpu.accessor<int64_t, 2>();
+  auto out = places.accessor<int64_t, 3>();
+  for (int64_t b = 0; b < B; ++b) {
+    GridPlaceTracker tracker(config_.grid_markers);
+    for (int64_t t = 0; t < T; ++t) {
+      GridPlace p = tracker.push(uint32_t(in[b][t]));
+      out[b][t][0] = p.row, out[b][t][1] = p.column;
+    }
+  }
+  return places.to(ids.device());
+}
+
+at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
+                                const at::Tensor& mask, std::vector<CacheSlot>* slots) const {
   at::Tensor x = at::embedding(model->embed_tokens->weight, ids);
+  if (places.defined() && model->embed_grid_rows) {
+    // Places without a vector (none, or beyond the table) index an extra zero row.
+    const int64_t n = int64_t(config_.grid_places);
+    auto add = [&](const at::Tensor& table, const at::Tensor& index) {
+      at::Tensor padded = at::cat({table, at::zeros({1, table.size(1)}, table.options())});
+      at::Tensor where = index.masked_fill(index.lt(0).logical_or(index.ge(n)), n);
+      x = x + at::embedding(padded, where);
+    };
+    add(model->embed_grid_rows->weight, places.select(-1, 0));
+    add(model->embed_grid_columns->weight, places.select(-1, 1));
+  }
   // Rotary tables for just these positions, in float32 as the reference computes them.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, d]
@@ -259,12 +315,12 @@ at::Tensor Llama::hidden(const at::Tensor& ids) const {
   const int64_t B = ids.size(0), T = ids.size(1);
   at::Tensor positions = at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T});
   at::Tensor mask = at::full({T, T}, -INFINITY, at::TensorOptions().device(ids.device())).triu_(1).view({1, 1, T, T});
-  return hidden_states(ids, positions, mask, nullptr);
+  return hidden_states(ids, positions, grid_places(ids), mask, nullptr);
 }
 
-at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
-                                 std::vector<CacheSlot>& slots) const {
-  return hidden_states(ids, positions, mask, &slots);
+at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
+                                 const at::Tensor& mask, std::vector<CacheSlot>& slots) const {
+  return hidden_states(ids, positions, places, mask, &slots);
 }
 
 at::Tensor Llama::logits(const at::Tensor& hidden) const {

@@ -84,7 +84,8 @@ struct DecoderLayer : torch::nn::Module {
 };
 
 struct Embedding : torch::nn::Module {
-  Embedding(int64_t count, int64_t dim, bool allocate);
+  // `zeros`: allocated as zeros rather than drawn (grid places start as a model without them).
+  Embedding(int64_t count, int64_t dim, bool allocate, bool zeros = false);
   at::Tensor weight;
 };
 
@@ -92,6 +93,7 @@ struct Embedding : torch::nn::Module {
 struct LlamaModel : torch::nn::Module {
   LlamaModel(const BackboneConfig& config, bool allocate);
   std::shared_ptr<Embedding> embed_tokens;
+  std::shared_ptr<Embedding> embed_grid_rows, embed_grid_columns;  // null without grid places
   std::vector<std::shared_ptr<DecoderLayer>> layers;
   std::shared_ptr<RmsNorm> norm;
 };
@@ -108,6 +110,14 @@ class Llama : public torch::nn::Module {
   // the mapping (no copy). Throws mm::Error naming the tensor for any mismatch.
   void load(const WeightSet& weights, at::ScalarType dtype, const at::Device& device);
 
+  // Adds grid place embeddings of `size` rows and columns, zeros (the model computes what it
+  // did without them), to a model that has none: mm-train --grid-places. Throws mm::Error
+  // when the config has no layout markers, or other grid places.
+  void add_grid_places(uint32_t size);
+  // Each id's grid place (grid_places.h) as [B, T, 2] (row, column; -1: none) on the ids'
+  // device, read from the ids of each row from its start; undefined without grid places.
+  at::Tensor grid_places(const at::Tensor& ids) const;
+
   // The plain causal forward for training: ids [B, T] (int64) -> logits [B, T, vocab].
   at::Tensor forward(const at::Tensor& ids) const;
   // The same forward without the head: final-norm hidden states [B, T, hidden], so that a
@@ -115,10 +125,11 @@ class Llama : public torch::nn::Module {
   // the cost when only answers are trained on).
   at::Tensor hidden(const at::Tensor& ids) const;
 
-  // The cached forward: ids and their positions [B, T]; mask [B or 1, 1, T, L] (undefined:
-  // nothing hidden); `slots` one per layer. Returns the final-norm hidden states [B, T, hidden].
-  at::Tensor forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
-                            std::vector<CacheSlot>& slots) const;
+  // The cached forward: ids and their positions [B, T]; their grid places [B, T, 2]
+  // (undefined: none); mask [B or 1, 1, T, L] (undefined: nothing hidden); `slots` one per
+  // layer. Returns the final-norm hidden states [B, T, hidden].
+  at::Tensor forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
+                            const at::Tensor& mask, std::vector<CacheSlot>& slots) const;
   at::Tensor logits(const at::Tensor& hidden) const;  // the head: [.., hidden] -> [.., vocab]
   // The head's weight [vocab, hidden]: lm_head's, or the embeddings' when they are tied.
   const at::Tensor& head_weight() const { return lm_head ? lm_head->weight : model->embed_tokens->weight; }
@@ -135,8 +146,8 @@ class Llama : public torch::nn::Module {
   BackboneConfig config_;
   at::Tensor inv_freq_;  // rotary frequencies, float32
   at::Tensor output_head_, output_index_;  // the head's rows of output_ids, and those ids (restricted)
-  at::Tensor hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& mask,
-                           std::vector<CacheSlot>* slots) const;
+  at::Tensor hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
+                           const at::Tensor& mask, std::vector<CacheSlot>* slots) const;
 };
 
 // "f32" | "bf16" | "f16" -> the scalar type; throws mm::UsageError otherwise.

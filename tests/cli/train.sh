@@ -118,6 +118,40 @@ rows = [struct.unpack(\"<%df\" % int(l.split()[3]), bytes.fromhex(l.split()[4]))
 first, second = rows[0::2], rows[1::2]
 hits = sum(max(range(len(second)), key=lambda j: sum(a * b for a, b in zip(q, second[j]))) == i for i, q in enumerate(first))
 print(\"phrase finds its item first:\", hits, \"of\", len(first))"'
+# --grid-places: row and column tables for the codes of images, added as zeros to a bundle
+# without them. On conversations that copy an image they move off zero; the bundle verifies,
+# resumes exactly, and draws an image; another size for a bundle that has them is refused.
+cp "$TESTS/../../models/default/image-vq.bin" .
+sed 's/"tokenizers": {/"tokenizers": {"image": {"type": "vq", "file": "image-vq.bin"}, /' micro.json > micro-image.json
+mm-bundle init -q --config micro-image.json --seed 1 image-start
+mkdir copies
+for code in "circle red small at 16 48" "square blue large at 40 20" "triangle green small at 48 48"; do
+  echo "$code" | mm-draw -f -o shape.png
+  mm-tokenize -f --bundle image-start --size 32 --levels 1 --role user shape.png -o u.mmt
+  mm-tokenize -f --role user --text "copy it" -o say.mmt
+  mm-tokenize -f --bundle image-start --size 32 --levels 1 --role assistant shape.png -o a.mmt
+  cat u.mmt say.mmt a.mmt > "copies/$code.mmt"
+done
+grid='mm-train --bundle image-start --steps 12 --batch 2 --context 64 --lr 1e-2 --min-lr 1e-3 --warmup 2 --seed 3 --threads 1 --softmax seen -q'
+sh "$grid --grid-places 6 -o grid copies && mm-bundle verify -q grid && echo verifies"
+sh 'python3 -c "
+import json, struct
+data = open(\"grid/model.safetensors\", \"rb\").read()
+n = struct.unpack(\"<Q\", data[:8])[0]
+header = json.loads(data[8:8 + n])
+for name in (\"model.embed_grid_rows.weight\", \"model.embed_grid_columns.weight\"):
+    begin, end = header[name][\"data_offsets\"]
+    values = struct.unpack(\"<%df\" % ((end - begin) // 4), data[8 + n + begin:8 + n + end])
+    print(name, header[name][\"shape\"], \"off zero in rows 0-3:\", all(any(values[r * 32:(r + 1) * 32]) for r in range(4)),
+          \"; rows 4-5 (no 32-pixel image has them) zero:\", not any(values[4 * 32:]))
+print(\"grid_place_embeddings\", json.load(open(\"grid/config.json\"))[\"backbone\"][\"grid_place_embeddings\"])"'
+sh "$grid --grid-places 6 -o grid-half --stop-after 5 copies && $grid -o grid-half --resume grid-half/checkpoint copies"
+sh 'cmp grid/model.safetensors grid-half/model.safetensors && echo same weights after the resume'
+sh 'mm-generate --bundle grid --image 4x4 --temperature 0 --only-new u.mmt | mm-inspect --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)[\"segments\"][0]
+print(s[\"modality\"], s[\"tokens\"], \"codes\")"'
+sh "mm-train --bundle grid --grid-places 5 --steps 1 --context 64 --threads 1 -q -o nope copies"
 # errors
 mkdir empty
 run mm-train --bundle start -o out empty
