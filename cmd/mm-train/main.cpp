@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
                  "videos to a bundle that has none, so attention can find the same place in another image")
       ->type_name("N")
       ->check(CLI::Range(1u, 4096u));
+  app.add_option("--align-visual", o.align_visual,
+                 "Start each image and video at a rotary position that is a multiple of N, so that the same place "
+                 "in two images a turn apart is always the same distance back")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 65536u));
   app.add_option("--dtype", o.dtype, "Type of the weights written to the bundle (checkpoints are always f32)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();

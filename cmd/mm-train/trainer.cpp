@@ -163,6 +163,7 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   config["weights"] = "model.safetensors";
   if (config.contains("backbone") && config["backbone"].is_object()) {
     if (model.config().grid_places > 0) config["backbone"]["grid_place_embeddings"] = model.config().grid_places;
+    if (model.config().align_visual > 0) config["backbone"]["align_visual_positions"] = model.config().align_visual;
     if (output_ids.empty())
       config["backbone"].erase("output_ids");
     else
@@ -262,8 +263,8 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   if (options.context > bundle.backbone.max_positions)
     throw UsageError("--context " + std::to_string(options.context) + " is beyond the model's " +
                      std::to_string(bundle.backbone.max_positions) + " positions (max_position_embeddings)");
-  if (options.grid_places > 0 && !bundle.backbone.grid_markers.known)
-    bundle.backbone.grid_markers = model::GridMarkers::from_layout_json(bundle.layout_json);
+  if ((options.grid_places > 0 || options.align_visual > 0) && !bundle.backbone.visual_markers.known)
+    bundle.backbone.visual_markers = model::VisualMarkers::from_layout_json(bundle.layout_json);
   model::Llama model(bundle.backbone, false);
   {
     model::WeightSet weights(bundle);
@@ -271,12 +272,11 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
     torch::NoGradGuard no_grad;
     for (auto& p : model.parameters()) p.set_data(p.detach().clone());
   }
-  if (options.grid_places > 0) {
-    try {
-      model.add_grid_places(options.grid_places);
-    } catch (const Error& e) {
-      throw UsageError(std::string("--grid-places: ") + e.what());
-    }
+  try {
+    if (options.grid_places > 0) model.add_grid_places(options.grid_places);
+    if (options.align_visual > 0) model.align_visual_positions(options.align_visual);
+  } catch (const Error& e) {
+    throw UsageError(std::string(options.grid_places > 0 ? "--grid-places: " : "--align-visual: ") + e.what());
   }
   TrainResult result;
   for (const auto& p : model.parameters()) result.parameters += uint64_t(p.numel());

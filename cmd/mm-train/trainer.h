@@ -37,8 +37,11 @@ struct TrainOptions {
   // compress (the default model's are two thirds of its weights).
   bool zero_unseen = false;
   // Adds grid place embeddings of this many rows and columns (zeros: the model starts as it
-  // was) to a bundle that has none; 0: the bundle's own, if any. See model/grid_places.h.
+  // was) to a bundle that has none; 0: the bundle's own, if any. See model/places.h.
   uint32_t grid_places = 0;
+  // Starts images and videos at rotary positions that are multiples of this (places.h); 0:
+  // the bundle's own setting.
+  uint32_t align_visual = 0;
   // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
   // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a
   // symmetric InfoNCE loss (cosine similarities over `pair_temperature`, the other pairs

@@ -48,39 +48,46 @@ struct Backbone::Impl {
   std::vector<at::Tensor> keys, values;  // per layer: [rows, kv_heads, capacity, head_dim]
   std::vector<int64_t> lengths;
   int64_t capacity = 0;
-  // With grid places: each row's ids so far and where its tracker stands after them, so
-  // that truncate() and load_state() can replay them.
+  // When places depend on images (places.h): each row's ids so far and where its tracker
+  // stands after them, so that truncate() and load_state() can replay them.
   std::vector<std::vector<uint32_t>> history;
-  std::vector<GridPlaceTracker> trackers;
+  std::vector<PlaceTracker> trackers;
 
-  bool grids() const { return bundle.backbone.grid_places > 0; }
+  bool tracked() const { return bundle.backbone.tracks_places(); }
   // The places of `count` new ids for each of rows `row` .. `row + rows - 1` (ids row after
-  // row) as [rows, count, 2], from copies of their trackers: commit_places() keeps those
-  // once the forward pass has succeeded. Undefined without grid places.
-  at::Tensor places(size_t row, size_t rows, const uint32_t* ids, size_t count, std::vector<GridPlaceTracker>& after) const {
-    if (!grids()) return {};
-    at::Tensor p = at::empty({int64_t(rows), int64_t(count), 2}, at::kLong);
-    auto a = p.accessor<int64_t, 3>();
+  // row): rotary positions [rows, count] and grid places [rows, count, 2], from copies of
+  // the rows' trackers; commit_places() keeps those once the forward pass has succeeded.
+  // Both undefined when places are plain counting.
+  Llama::Places places(size_t row, size_t rows, const uint32_t* ids, size_t count, std::vector<PlaceTracker>& after) const {
+    Llama::Places p;
+    if (!tracked()) return p;
+    at::Tensor positions = at::empty({int64_t(rows), int64_t(count)}, at::kLong);
+    at::Tensor grid = at::empty({int64_t(rows), int64_t(count), 2}, at::kLong);
+    auto pa = positions.accessor<int64_t, 2>();
+    auto ga = grid.accessor<int64_t, 3>();
     after.clear();
     for (size_t r = 0; r < rows; ++r) {
       after.push_back(trackers[row + r]);
       for (size_t i = 0; i < count; ++i) {
-        GridPlace g = after.back().push(ids[r * count + i]);
-        a[int64_t(r)][int64_t(i)][0] = g.row, a[int64_t(r)][int64_t(i)][1] = g.column;
+        Place g = after.back().push(ids[r * count + i]);
+        pa[int64_t(r)][int64_t(i)] = g.position;
+        ga[int64_t(r)][int64_t(i)][0] = g.row, ga[int64_t(r)][int64_t(i)][1] = g.column;
       }
     }
-    return p.to(device);
+    p.positions = positions.to(device);
+    if (bundle.backbone.grid_places > 0) p.grid = grid.to(device);
+    return p;
   }
-  void commit_places(size_t row, const std::vector<GridPlaceTracker>& after, const uint32_t* ids, size_t count) {
-    if (!grids()) return;
+  void commit_places(size_t row, const std::vector<PlaceTracker>& after, const uint32_t* ids, size_t count) {
+    if (!tracked()) return;
     for (size_t r = 0; r < after.size(); ++r) {
       trackers[row + r] = after[r];
       history[row + r].insert(history[row + r].end(), ids + r * count, ids + (r + 1) * count);
     }
   }
   void replay(size_t row) {
-    if (!grids()) return;
-    trackers[row] = GridPlaceTracker(bundle.backbone.grid_markers);
+    if (!tracked()) return;
+    trackers[row] = PlaceTracker(bundle.backbone.visual_markers, bundle.backbone.align_visual);
     for (uint32_t id : history[row]) trackers[row].push(id);
   }
 
@@ -137,8 +144,8 @@ void Backbone::reset(size_t rows, size_t capacity) {
   impl_->values.clear();
   impl_->lengths.assign(rows, 0);
   impl_->capacity = int64_t(capacity);
-  impl_->history.assign(impl_->grids() ? rows : 0, {});
-  impl_->trackers.assign(impl_->grids() ? rows : 0, GridPlaceTracker(c.grid_markers));
+  impl_->history.assign(impl_->tracked() ? rows : 0, {});
+  impl_->trackers.assign(impl_->tracked() ? rows : 0, PlaceTracker(c.visual_markers, c.align_visual));
   auto options = at::TensorOptions().dtype(impl_->dtype).device(impl_->device);
   const int64_t d = c.hidden_size / c.heads;
   for (uint32_t l = 0; l < c.layers; ++l) {
@@ -190,9 +197,10 @@ void Backbone::prefill_chunk(size_t row, const uint32_t* ids, size_t count, floa
       slots[l].start = start;
       slots[l].attend_length = start + T;
     }
-    std::vector<GridPlaceTracker> after;
-    at::Tensor places = m.places(row, 1, ids, count, after);
-    at::Tensor h = m.llama->forward_cached(input, positions, places, mask, slots);
+    std::vector<PlaceTracker> after;
+    Llama::Places places = m.places(row, 1, ids, count, after);
+    at::Tensor h = m.llama->forward_cached(input, places.positions.defined() ? places.positions : positions, places.grid,
+                                           mask, slots);
     m.lengths[row] += T;
     m.commit_places(row, after, ids, count);
     if (logits) {
@@ -239,9 +247,10 @@ void Backbone::step(const uint32_t* ids, float* logits) {
         slots[l].write_positions = where;
       slots[l].attend_length = L;
     }
-    std::vector<GridPlaceTracker> after;
-    at::Tensor places = m.places(0, size_t(B), ids, 1, after);
-    at::Tensor h = m.llama->forward_cached(input, where.view({B, 1}), places, mask, slots);
+    std::vector<PlaceTracker> after;
+    Llama::Places places = m.places(0, size_t(B), ids, 1, after);
+    at::Tensor h = m.llama->forward_cached(input, places.positions.defined() ? places.positions : where.view({B, 1}),
+                                           places.grid, mask, slots);
     for (auto& len : m.lengths) ++len;
     m.commit_places(0, after, ids, 1);
     at::Tensor out = m.llama->logits(h.select(1, 0)).to(at::kCPU, at::kFloat).contiguous();
@@ -262,7 +271,7 @@ void Backbone::copy_row(size_t from, size_t to) {
     impl_->values[l][int64_t(to)].narrow(1, 0, n).copy_(impl_->values[l][int64_t(from)].narrow(1, 0, n));
   }
   impl_->lengths[to] = n;
-  if (impl_->grids()) {
+  if (impl_->tracked()) {
     impl_->history[to] = impl_->history[from];
     impl_->trackers[to] = impl_->trackers[from];
   }
@@ -274,7 +283,7 @@ void Backbone::truncate(size_t row, size_t length) {
     throw Error("truncate: row " + std::to_string(row) + " holds " + std::to_string(impl_->lengths[row]) +
                 " ids, not " + std::to_string(length));
   impl_->lengths[row] = int64_t(length);
-  if (impl_->grids()) {
+  if (impl_->tracked()) {
     impl_->history[row].resize(length);
     impl_->replay(row);
   }
@@ -368,7 +377,7 @@ std::vector<uint32_t> Backbone::load_state(size_t row, const std::string& path) 
     }
   if (in.peek() != std::char_traits<char>::eof()) throw Error(path + ": trailing bytes after the state");
   m.lengths[row] = n;
-  if (m.grids()) {
+  if (m.tracked()) {
     m.history[row] = ids;
     m.replay(row);
   }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/grid_places.h"
+#include "model/places.h"
 
 namespace mm::model {
 
@@ -30,11 +30,15 @@ struct BackboneConfig {
   // every id. Inference gives the others no probability, and the head's product runs over
   // these alone.
   std::vector<uint32_t> output_ids;
-  // "grid_place_embeddings": N learned row and N column vectors added to the embedding of
-  // every image or video code at row, column < N (grid_places.h); 0: none. The markers come
-  // from the bundle's layout (BundleConfig::parse fills them).
+  // What changes each id's place (places.h): "grid_place_embeddings", N learned row and N
+  // column vectors added to the embedding of every image or video code at row, column < N
+  // (0: none); "align_visual_positions", each image or video starting at a rotary position
+  // that is a multiple of it (0: positions count up by one). The markers come from the
+  // bundle's layout (BundleConfig::parse fills them when either is set).
   uint32_t grid_places = 0;
-  GridMarkers grid_markers;
+  uint32_t align_visual = 0;
+  VisualMarkers visual_markers;
+  bool tracks_places() const { return grid_places > 0 || align_visual > 0; }
 
   static BackboneConfig from_json(const std::string& backbone_object);  // throws mm::Error
   std::string to_json() const;

@@ -103,6 +103,8 @@ BackboneConfig BackboneConfig::from_json(const std::string& text) {
   if ((c.hidden_size / c.heads) % 2 != 0) throw Error("backbone: the head size must be even for rotary embeddings");
   c.grid_places = positive(j, {"grid_place_embeddings", "grid_places"}, false);
   if (c.grid_places > 4096) throw Error("backbone: \"grid_place_embeddings\" " + std::to_string(c.grid_places) + " is beyond 4096");
+  c.align_visual = positive(j, {"align_visual_positions", "align_visual"}, false);
+  if (c.align_visual > 65536) throw Error("backbone: \"align_visual_positions\" " + std::to_string(c.align_visual) + " is beyond 65536");
   if (const json* o = member(j, {"output_ids"})) {
     if (!o->is_array() || o->empty()) throw Error("backbone: \"output_ids\" must be a non-empty array of ids");
     for (const json& id : *o) {
@@ -131,6 +133,7 @@ std::string BackboneConfig::to_json() const {
             {"qk_norm", qk_norm},
             {"tie_word_embeddings", tie_embeddings}};
   if (grid_places > 0) j["grid_place_embeddings"] = grid_places;
+  if (align_visual > 0) j["align_visual_positions"] = align_visual;
   if (!output_ids.empty()) j["output_ids"] = output_ids;
   return j.dump();
 }
@@ -214,8 +217,8 @@ BundleConfig BundleConfig::parse(const std::string& text, const std::string& dir
     out = it->dump();
   };
   section("layout", b.layout_json);
-  try {  // only a backbone with grid places reads the layout here
-    if (b.backbone.grid_places > 0) b.backbone.grid_markers = GridMarkers::from_layout_json(b.layout_json);
+  try {  // only a backbone whose places depend on images reads the layout here
+    if (b.backbone.tracks_places()) b.backbone.visual_markers = VisualMarkers::from_layout_json(b.layout_json);
   } catch (const Error& e) {
     throw Error(std::string("config.json: ") + e.what());
   }

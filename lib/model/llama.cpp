@@ -217,8 +217,8 @@ LlamaModel::LlamaModel(const BackboneConfig& c, bool allocate) {
 }
 
 Llama::Llama(const BackboneConfig& config, bool allocate) : config_(config) {
-  if (config.grid_places > 0 && !config.grid_markers.known)
-    throw Error("grid place embeddings need the bundle's layout (its image and video markers)");
+  if (config.tracks_places() && !config.visual_markers.known)
+    throw Error("grid place embeddings and aligned visual positions need the bundle's layout (its image and video markers)");
   model = register_module("model", std::make_shared<LlamaModel>(config, allocate));
   if (!config.tie_embeddings)
     lm_head = register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, allocate));
@@ -255,7 +255,7 @@ void Llama::add_grid_places(uint32_t size) {
   if (config_.grid_places == size) return;
   if (config_.grid_places > 0)
     throw Error("the model has grid place embeddings of " + std::to_string(config_.grid_places) + ", not " + std::to_string(size));
-  if (!config_.grid_markers.known)
+  if (!config_.visual_markers.known)
     throw Error("grid place embeddings need the bundle's layout (its image and video markers)");
   const at::Tensor& like = model->embed_tokens->weight;
   auto zeros = [&](const char* name) {
@@ -268,21 +268,34 @@ void Llama::add_grid_places(uint32_t size) {
   config_.grid_places = size;
 }
 
-at::Tensor Llama::grid_places(const at::Tensor& ids) const {
-  if (config_.grid_places == 0) return {};
+void Llama::align_visual_positions(uint32_t align) {
+  if (align > 0 && !config_.visual_markers.known)
+    throw Error("aligned visual positions need the bundle's layout (its image and video markers)");
+  config_.align_visual = align;
+}
+
+Llama::Places Llama::places(const at::Tensor& ids) const {
+  const int64_t B = ids.size(0), T = ids.size(1);
+  Places p;
+  if (!config_.tracks_places()) {
+    p.positions = at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T});
+    return p;
+  }
   at::Tensor cpu = ids.to(at::kCPU, at::kLong).contiguous();
-  const int64_t B = cpu.size(0), T = cpu.size(1);
-  at::Tensor places = at::empty({B, T, 2}, at::kLong);
+  at::Tensor positions = at::empty({B, T}, at::kLong), grid = at::empty({B, T, 2}, at::kLong);
   auto in = cpu.accessor<int64_t, 2>();
-  auto out = places.accessor<int64_t, 3>();
+  auto pa = positions.accessor<int64_t, 2>();
+  auto ga = grid.accessor<int64_t, 3>();
   for (int64_t b = 0; b < B; ++b) {
-    GridPlaceTracker tracker(config_.grid_markers);
+    PlaceTracker tracker(config_.visual_markers, config_.align_visual);
     for (int64_t t = 0; t < T; ++t) {
-      GridPlace p = tracker.push(uint32_t(in[b][t]));
-      out[b][t][0] = p.row, out[b][t][1] = p.column;
+      Place place = tracker.push(uint32_t(in[b][t]));
+      pa[b][t] = place.position, ga[b][t][0] = place.row, ga[b][t][1] = place.column;
     }
   }
-  return places.to(ids.device());
+  p.positions = positions.to(ids.device());
+  if (config_.grid_places > 0) p.grid = grid.to(ids.device());
+  return p;
 }
 
 at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
@@ -312,10 +325,10 @@ at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positio
 at::Tensor Llama::forward(const at::Tensor& ids) const { return logits(hidden(ids)); }
 
 at::Tensor Llama::hidden(const at::Tensor& ids) const {
-  const int64_t B = ids.size(0), T = ids.size(1);
-  at::Tensor positions = at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T});
+  const int64_t T = ids.size(1);
   at::Tensor mask = at::full({T, T}, -INFINITY, at::TensorOptions().device(ids.device())).triu_(1).view({1, 1, T, T});
-  return hidden_states(ids, positions, grid_places(ids), mask, nullptr);
+  Places p = places(ids);
+  return hidden_states(ids, p.positions, p.grid, mask, nullptr);
 }
 
 at::Tensor Llama::forward_cached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,

@@ -114,9 +114,16 @@ class Llama : public torch::nn::Module {
   // did without them), to a model that has none: mm-train --grid-places. Throws mm::Error
   // when the config has no layout markers, or other grid places.
   void add_grid_places(uint32_t size);
-  // Each id's grid place (grid_places.h) as [B, T, 2] (row, column; -1: none) on the ids'
-  // device, read from the ids of each row from its start; undefined without grid places.
-  at::Tensor grid_places(const at::Tensor& ids) const;
+  // Starts images and videos at rotary positions that are multiples of `align` (0: plain
+  // counting): mm-train --align-visual. Throws mm::Error without layout markers.
+  void align_visual_positions(uint32_t align);
+  // Each id's place (places.h), read from each row's ids from its start: rotary positions
+  // [B, T] and grid places [B, T, 2] (row, column; -1: none; undefined without grid
+  // places), on the ids' device.
+  struct Places {
+    at::Tensor positions, grid;
+  };
+  Places places(const at::Tensor& ids) const;
 
   // The plain causal forward for training: ids [B, T] (int64) -> logits [B, T, vocab].
   at::Tensor forward(const at::Tensor& ids) const;

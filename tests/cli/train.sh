@@ -152,6 +152,15 @@ import json, sys
 s = json.load(sys.stdin)[\"segments\"][0]
 print(s[\"modality\"], s[\"tokens\"], \"codes\")"'
 sh "mm-train --bundle grid --grid-places 5 --steps 1 --context 64 --threads 1 -q -o nope copies"
+# --align-visual: images start at rotary positions that are multiples of N; the key is
+# written, the loss differs from the same run counted plainly (the positions reach the
+# model), and the bundle draws
+sh "$grid --align-visual 16 -o aligned copies && mm-bundle verify -q aligned && python3 -c 'import json; print(\"align_visual_positions\", json.load(open(\"aligned/config.json\"))[\"backbone\"][\"align_visual_positions\"])'"
+sh "$grid -o counted copies && cmp -s aligned/loss.csv counted/loss.csv || echo the losses differ"
+sh 'mm-generate --bundle aligned --image 4x4 --temperature 0 --only-new u.mmt | mm-inspect --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)[\"segments\"][0]
+print(s[\"modality\"], s[\"tokens\"], \"codes\")"'
 # errors
 mkdir empty
 run mm-train --bundle start -o out empty

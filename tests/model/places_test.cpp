@@ -1,7 +1,8 @@
-// Grid places in the backbone: the cache path (prefill, step, rows stepped together,
-// copy_row, truncate, save and load of a state) reads the same places as the training
-// path's full forward over the whole sequence, so their logits agree; and the places
-// matter (zero tables would give other logits).
+// Places in the backbone (grid place embeddings and aligned visual positions): the cache
+// path (prefill, step, rows stepped together, copy_row, truncate, save and load of a state)
+// reads the same places as the training path's full forward over the whole sequence, so
+// their logits agree; and the places matter (zero tables, or positions counted, would give
+// other logits).
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <doctest/doctest.h>
@@ -27,19 +28,24 @@ constexpr uint32_t kBeginImage = 1, kEndImage = 2, kBeginVideo = 3, kEndVideo = 
 
 const char* kConfig = R"({"backbone": {"vocab_size": 40, "hidden_size": 32, "num_hidden_layers": 2,
   "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 64,
-  "tie_word_embeddings": true, "grid_place_embeddings": 3},
+  "tie_word_embeddings": true, "grid_place_embeddings": 3, "align_visual_positions": 16},
  "layout": {"markers": {"<|begin_image|>": 1, "<|end_image|>": 2, "<|begin_video|>": 3, "<|end_video|>": 4,
   "<|row_break|>": 5, "<|frame_break|>": 6}}})";
 
 // A bundle of drawn weights whose grid tables are far from zero, written to a temporary
-// directory; `zero_grid`: the same weights with zero tables.
+// directory; `zero_grid`: the same weights with zero tables; `counted`: without the
+// alignment in its config.
 struct TinyBundle {
   fs::path dir;
-  explicit TinyBundle(bool zero_grid) {
-    dir = fs::temp_directory_path() / ("mm-test-grid-" + std::to_string(::getpid()) + (zero_grid ? "-zero" : ""));
+  explicit TinyBundle(bool zero_grid, bool counted = false) {
+    dir = fs::temp_directory_path() /
+          ("mm-test-places-" + std::to_string(::getpid()) + (zero_grid ? "-zero" : "") + (counted ? "-counted" : ""));
     fs::create_directories(dir);
-    std::ofstream(dir / "config.json") << kConfig;
-    BundleConfig bundle = BundleConfig::parse(kConfig, dir.string());
+    std::string config = kConfig;
+    const std::string alignment = ", \"align_visual_positions\": 16";
+    if (counted) config.erase(config.find(alignment), alignment.size());
+    std::ofstream(dir / "config.json") << config;
+    BundleConfig bundle = BundleConfig::parse(config, dir.string());
     at::manual_seed(5);
     Llama llama(bundle.backbone, true);
     c10::InferenceMode guard;
@@ -79,7 +85,7 @@ at::Tensor row_of(const std::vector<float>& logits, size_t vocab, size_t row = 0
 
 }  // namespace
 
-TEST_CASE("grid places: the cache path reads the places the full forward reads") {
+TEST_CASE("places: the cache path reads the places the full forward reads") {
   TinyBundle tiny(false);
   const at::Tensor want = full_forward(tiny.dir);
   Backbone backbone(tiny.dir.string(), RunOptions{"cpu", "f32", 1});
@@ -127,10 +133,13 @@ TEST_CASE("grid places: the cache path reads the places the full forward reads")
   }
 }
 
-TEST_CASE("grid places: the tables change what the model computes for image codes only") {
-  TinyBundle placed(false), plain(true);
-  const at::Tensor a = full_forward(placed.dir), b = full_forward(plain.dir);
-  // Before the first image's first code, the two models are the same model.
+TEST_CASE("places: the tables change what the model computes for image codes, the alignment from the first image on") {
+  TinyBundle placed(false), plain(true), counted(false, true);
+  const at::Tensor a = full_forward(placed.dir), b = full_forward(plain.dir), c = full_forward(counted.dir);
+  // Before the first image's first code, the model with zero tables is the same model.
   CHECK(at::allclose(a.narrow(0, 0, 3), b.narrow(0, 0, 3)));
   CHECK_FALSE(at::allclose(a.narrow(0, 3, 1), b.narrow(0, 3, 1), 1e-3, 1e-3));
+  // Before the first image, counted positions are the aligned ones.
+  CHECK(at::allclose(a.narrow(0, 0, 2), c.narrow(0, 0, 2)));
+  CHECK_FALSE(at::allclose(a.narrow(0, 2, 1), c.narrow(0, 2, 1), 1e-3, 1e-3));
 }

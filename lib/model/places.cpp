@@ -1,4 +1,4 @@
-#include "model/grid_places.h"
+#include "model/places.h"
 
 #include <nlohmann/json.hpp>
 
@@ -6,8 +6,8 @@
 
 namespace mm::model {
 
-GridMarkers GridMarkers::from_layout_json(const std::string& layout_json) {
-  GridMarkers g;
+VisualMarkers VisualMarkers::from_layout_json(const std::string& layout_json) {
+  VisualMarkers g;
   if (layout_json.empty()) return g;
   nlohmann::json j;
   try {
@@ -33,23 +33,24 @@ GridMarkers GridMarkers::from_layout_json(const std::string& layout_json) {
   return g;
 }
 
-GridPlace GridPlaceTracker::push(uint32_t id) {
-  const GridMarkers& m = markers_;
+Place PlaceTracker::push(uint32_t id) {
+  const VisualMarkers& m = markers_;
+  Place p;
   if (id == m.begin_image || id == m.begin_video) {
+    if (align_ > 0) next_ = (next_ + align_ - 1) / align_ * align_;
     inside_ = true, row_ = 0, column_ = 0;
-    return {};
-  }
-  if (!inside_) return {};
-  if (id == m.end_image || id == m.end_video) {
+  } else if (!inside_) {
+  } else if (id == m.end_image || id == m.end_video) {
     inside_ = false;
   } else if (id == m.row_break) {
     ++row_, column_ = 0;
   } else if (id == m.frame_break) {
     row_ = 0, column_ = 0;
   } else {
-    return {row_, column_++};
+    p.row = row_, p.column = column_++;
   }
-  return {};
+  p.position = next_++;
+  return p;
 }
 
 }  // namespace mm::model
