@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
                  "in two images a turn apart is always the same distance back")
       ->type_name("N")
       ->check(CLI::Range(1u, 65536u));
+  app.add_flag("--grid-rope", o.grid_rope,
+               "Turn a quarter of the rotary pairs of image and video codes by the code's row and a quarter by its "
+               "column, so that the same place in two images is the same rotation there");
   app.add_option("--dtype", o.dtype, "Type of the weights written to the bundle (checkpoints are always f32)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();

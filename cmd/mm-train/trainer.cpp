@@ -164,6 +164,7 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   if (config.contains("backbone") && config["backbone"].is_object()) {
     if (model.config().grid_places > 0) config["backbone"]["grid_place_embeddings"] = model.config().grid_places;
     if (model.config().align_visual > 0) config["backbone"]["align_visual_positions"] = model.config().align_visual;
+    if (model.config().grid_rope) config["backbone"]["grid_rope"] = true;
     if (output_ids.empty())
       config["backbone"].erase("output_ids");
     else
@@ -263,7 +264,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   if (options.context > bundle.backbone.max_positions)
     throw UsageError("--context " + std::to_string(options.context) + " is beyond the model's " +
                      std::to_string(bundle.backbone.max_positions) + " positions (max_position_embeddings)");
-  if ((options.grid_places > 0 || options.align_visual > 0) && !bundle.backbone.visual_markers.known)
+  if ((options.grid_places > 0 || options.align_visual > 0 || options.grid_rope) && !bundle.backbone.visual_markers.known)
     bundle.backbone.visual_markers = model::VisualMarkers::from_layout_json(bundle.layout_json);
   model::Llama model(bundle.backbone, false);
   {
@@ -275,6 +276,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   try {
     if (options.grid_places > 0) model.add_grid_places(options.grid_places);
     if (options.align_visual > 0) model.align_visual_positions(options.align_visual);
+    if (options.grid_rope) model.use_grid_rope(true);
   } catch (const Error& e) {
     throw UsageError(std::string(options.grid_places > 0 ? "--grid-places: " : "--align-visual: ") + e.what());
   }

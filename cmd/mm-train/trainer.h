@@ -42,6 +42,7 @@ struct TrainOptions {
   // Starts images and videos at rotary positions that are multiples of this (places.h); 0:
   // the bundle's own setting.
   uint32_t align_visual = 0;
+  bool grid_rope = false;  // turn some rotary pairs of image codes by row and column (backbone.h)
   // With pairs (train()'s `pairs`): each step also embeds `pair_batch` pairs, each view
   // alone and pooled as mm-encode --embeddings pools it, and adds `pair_weight` times a
   // symmetric InfoNCE loss (cosine similarities over `pair_temperature`, the other pairs

@@ -26,6 +26,7 @@ complete -c mm-train -l stop-after -x -d 'Stop after this step, checkpointed, as
 complete -c mm-train -l zero-unseen -d 'With --softmax seen: write the embedding rows of ids the streams never hold as zeros (never trained; zeros compress); the checkpoint keeps them'
 complete -c mm-train -l grid-places -x -d 'Add learned row and column embeddings (N of each, zeros to start) for the codes of images and videos to a bundle that has none, so attention can find the same place in another image'
 complete -c mm-train -l align-visual -x -d 'Start each image and video at a rotary position that is a multiple of N, so that the same place in two images a turn apart is always the same distance back'
+complete -c mm-train -l grid-rope -d 'Turn a quarter of the rotary pairs of image and video codes by the code'\''s row and a quarter by its column, so that the same place in two images is the same rotation there'
 complete -c mm-train -l dtype -x -d 'Type of the weights written to the bundle (checkpoints are always f32)'
 complete -c mm-train -l pairs -x -d 'Also train embeddings contrastively on pairs: streams whose members each hold two views of one thing (an image and its caption), pooled as mm-encode --embeddings pools them'
 complete -c mm-train -l pair-batch -x -d 'With --pairs: pairs per step (the others in the step are each pair'\''s negatives)'

@@ -75,7 +75,7 @@ struct Backbone::Impl {
       }
     }
     p.positions = positions.to(device);
-    if (bundle.backbone.grid_places > 0) p.grid = grid.to(device);
+    if (bundle.backbone.needs_grid()) p.grid = grid.to(device);
     return p;
   }
   void commit_places(size_t row, const std::vector<PlaceTracker>& after, const uint32_t* ids, size_t count) {

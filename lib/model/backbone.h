@@ -37,8 +37,14 @@ struct BackboneConfig {
   // bundle's layout (BundleConfig::parse fills them when either is set).
   uint32_t grid_places = 0;
   uint32_t align_visual = 0;
+  // "grid_rope": for the codes of images and video frames, rotary pairs j with j % 4 == 1
+  // turn by the code's row and pairs with j % 4 == 3 by its column instead of its position
+  // (all other pairs, and every pair of other ids, by the position), so that the same place
+  // in two images is the same rotation in those pairs, whatever lies between them.
+  bool grid_rope = false;
   VisualMarkers visual_markers;
-  bool tracks_places() const { return grid_places > 0 || align_visual > 0; }
+  bool tracks_places() const { return grid_places > 0 || align_visual > 0 || grid_rope; }
+  bool needs_grid() const { return grid_places > 0 || grid_rope; }
 
   static BackboneConfig from_json(const std::string& backbone_object);  // throws mm::Error
   std::string to_json() const;

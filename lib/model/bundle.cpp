@@ -104,6 +104,10 @@ BackboneConfig BackboneConfig::from_json(const std::string& text) {
   c.grid_places = positive(j, {"grid_place_embeddings", "grid_places"}, false);
   if (c.grid_places > 4096) throw Error("backbone: \"grid_place_embeddings\" " + std::to_string(c.grid_places) + " is beyond 4096");
   c.align_visual = positive(j, {"align_visual_positions", "align_visual"}, false);
+  if (const json* g = member(j, {"grid_rope"})) {
+    if (!g->is_boolean()) throw Error("backbone: \"grid_rope\" must be true or false");
+    c.grid_rope = g->get<bool>();
+  }
   if (c.align_visual > 65536) throw Error("backbone: \"align_visual_positions\" " + std::to_string(c.align_visual) + " is beyond 65536");
   if (const json* o = member(j, {"output_ids"})) {
     if (!o->is_array() || o->empty()) throw Error("backbone: \"output_ids\" must be a non-empty array of ids");
@@ -134,6 +138,7 @@ std::string BackboneConfig::to_json() const {
             {"tie_word_embeddings", tie_embeddings}};
   if (grid_places > 0) j["grid_place_embeddings"] = grid_places;
   if (align_visual > 0) j["align_visual_positions"] = align_visual;
+  if (grid_rope) j["grid_rope"] = true;
   if (!output_ids.empty()) j["output_ids"] = output_ids;
   return j.dump();
 }

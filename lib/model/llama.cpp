@@ -268,6 +268,12 @@ void Llama::add_grid_places(uint32_t size) {
   config_.grid_places = size;
 }
 
+void Llama::use_grid_rope(bool on) {
+  if (on && !config_.visual_markers.known)
+    throw Error("grid rotary positions need the bundle's layout (its image and video markers)");
+  config_.grid_rope = on;
+}
+
 void Llama::align_visual_positions(uint32_t align) {
   if (align > 0 && !config_.visual_markers.known)
     throw Error("aligned visual positions need the bundle's layout (its image and video markers)");
@@ -294,7 +300,7 @@ Llama::Places Llama::places(const at::Tensor& ids) const {
     }
   }
   p.positions = positions.to(ids.device());
-  if (config_.grid_places > 0) p.grid = grid.to(ids.device());
+  if (config_.needs_grid()) p.grid = grid.to(ids.device());
   return p;
 }
 
@@ -313,7 +319,19 @@ at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positio
     add(model->embed_grid_columns->weight, places.select(-1, 1));
   }
   // Rotary tables for just these positions, in float32 as the reference computes them.
-  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
+  at::Tensor freqs;
+  if (config_.grid_rope && places.defined()) {
+    // Each pair's position: the id's own, or for a code its row (pairs 1, 5, ...) or column (3, 7, ...).
+    at::Tensor own = positions.to(at::kFloat);
+    at::Tensor row = places.select(-1, 0), column = places.select(-1, 1);
+    at::Tensor by = at::stack({own, at::where(row.ge(0), row.to(at::kFloat), own), at::where(column.ge(0), column.to(at::kFloat), own)}, -1);
+    const int64_t pairs = inv_freq_.size(0);
+    std::vector<int64_t> section(size_t(pairs), 0);
+    for (int64_t j = 0; j < pairs; ++j) section[size_t(j)] = j % 4 == 1 ? 1 : j % 4 == 3 ? 2 : 0;
+    freqs = by.index_select(-1, at::tensor(section, at::kLong).to(by.device())) * inv_freq_;
+  } else {
+    freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
+  }
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, T, d]
   at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
   at::Tensor m = mask.defined() ? mask.to(x.scalar_type()) : mask;

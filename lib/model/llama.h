@@ -117,6 +117,9 @@ class Llama : public torch::nn::Module {
   // Starts images and videos at rotary positions that are multiples of `align` (0: plain
   // counting): mm-train --align-visual. Throws mm::Error without layout markers.
   void align_visual_positions(uint32_t align);
+  // Turns some rotary pairs of image and video codes by row and column (grid_rope in
+  // backbone.h): mm-train --grid-rope. Throws mm::Error without layout markers.
+  void use_grid_rope(bool on);
   // Each id's place (places.h), read from each row's ids from its start: rotary positions
   // [B, T] and grid places [B, T, 2] (row, column; -1: none; undefined without grid
   // places), on the ids' device.

@@ -2,13 +2,15 @@
 // of images and video frames their row and column in the grid. Read from the ids alone, by
 // one tracker that the training forward and the cache path both use.
 //
-// Two options of the backbone config change what plain counting would give, both for the
+// Three options of the backbone config change what plain counting would give, all for the
 // same reason: with positions along one line alone, the code at (row, column) of an image
 // given earlier lies a distance back that changes with everything between the two images
 // (an edit's instruction), so a model cannot learn "the same place in the image before".
 // - "align_visual_positions": N > 0 starts each image or video at the next position that is
 //   a multiple of N, skipping the rest: two images with less than N - (image length) ids
 //   between them are a fixed distance apart, place for place.
+// - "grid_rope": a quarter of the rotary pairs of a code turn by its row and a quarter by
+//   its column (backbone.h), so the same place is the same rotation there.
 // - "grid_place_embeddings" (a count > 0): learned row and column vectors added to the
 //   embedding of every code, so attention can also find a place by content.
 // Torch-free.

@@ -157,6 +157,8 @@ sh "mm-train --bundle grid --grid-places 5 --steps 1 --context 64 --threads 1 -q
 # model), and the bundle draws
 sh "$grid --align-visual 16 -o aligned copies && mm-bundle verify -q aligned && python3 -c 'import json; print(\"align_visual_positions\", json.load(open(\"aligned/config.json\"))[\"backbone\"][\"align_visual_positions\"])'"
 sh "$grid -o counted copies && cmp -s aligned/loss.csv counted/loss.csv || echo the losses differ"
+# --grid-rope: the key is written and the positions reach the model too
+sh "$grid --grid-rope -o turned copies && mm-bundle verify -q turned && python3 -c 'import json; print(\"grid_rope\", json.load(open(\"turned/config.json\"))[\"backbone\"][\"grid_rope\"])' && { cmp -s turned/loss.csv counted/loss.csv || echo the losses differ; }"
 sh 'mm-generate --bundle aligned --image 4x4 --temperature 0 --only-new u.mmt | mm-inspect --json | python3 -c "
 import json, sys
 s = json.load(sys.stdin)[\"segments\"][0]

@@ -1,4 +1,4 @@
-// Places in the backbone (grid place embeddings and aligned visual positions): the cache
+// Places in the backbone (grid place embeddings, aligned positions, grid rotation): the cache
 // path (prefill, step, rows stepped together, copy_row, truncate, save and load of a state)
 // reads the same places as the training path's full forward over the whole sequence, so
 // their logits agree; and the places matter (zero tables, or positions counted, would give
@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,29 +29,31 @@ constexpr uint32_t kBeginImage = 1, kEndImage = 2, kBeginVideo = 3, kEndVideo = 
 
 const char* kConfig = R"({"backbone": {"vocab_size": 40, "hidden_size": 32, "num_hidden_layers": 2,
   "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 64,
-  "tie_word_embeddings": true, "grid_place_embeddings": 3, "align_visual_positions": 16},
+  "tie_word_embeddings": true, "grid_place_embeddings": 3, "align_visual_positions": 16, "grid_rope": true},
  "layout": {"markers": {"<|begin_image|>": 1, "<|end_image|>": 2, "<|begin_video|>": 3, "<|end_video|>": 4,
   "<|row_break|>": 5, "<|frame_break|>": 6}}})";
 
 // A bundle of drawn weights whose grid tables are far from zero, written to a temporary
-// directory; `zero_grid`: the same weights with zero tables; `counted`: without the
-// alignment in its config.
+// directory; `zero_grid`: the same weights with zero tables; `drop`: a key and value taken
+// out of the config (an option of the places turned off).
 struct TinyBundle {
   fs::path dir;
-  explicit TinyBundle(bool zero_grid, bool counted = false) {
-    dir = fs::temp_directory_path() /
-          ("mm-test-places-" + std::to_string(::getpid()) + (zero_grid ? "-zero" : "") + (counted ? "-counted" : ""));
+  explicit TinyBundle(bool zero_grid, const std::string& drop = "") {
+    dir = fs::temp_directory_path() / ("mm-test-places-" + std::to_string(::getpid()) + (zero_grid ? "-zero" : "") +
+                                       std::to_string(std::hash<std::string>()(drop)));
     fs::create_directories(dir);
     std::string config = kConfig;
-    const std::string alignment = ", \"align_visual_positions\": 16";
-    if (counted) config.erase(config.find(alignment), alignment.size());
+    if (!drop.empty()) config.erase(config.find(drop), drop.size());
     std::ofstream(dir / "config.json") << config;
     BundleConfig bundle = BundleConfig::parse(config, dir.string());
     at::manual_seed(5);
     Llama llama(bundle.backbone, true);
     c10::InferenceMode guard;
     for (auto* table : {&llama.model->embed_grid_rows->weight, &llama.model->embed_grid_columns->weight})
-      table->copy_(zero_grid ? at::zeros_like(*table) : at::randn_like(*table));
+      table->copy_(at::randn_like(*table) * (zero_grid ? 0.0 : 1.0));  // the same draws either way
+    // Queries and keys large enough that attention is far from uniform, so positions show.
+    for (auto& layer : llama.model->layers)
+      for (auto* w : {&layer->self_attn->q_proj->weight, &layer->self_attn->k_proj->weight}) w->copy_(at::randn_like(*w) * 0.5);
     std::vector<at::Tensor> keep;
     std::vector<TensorToWrite> tensors;
     auto params = llama.named_parameters();
@@ -133,13 +136,16 @@ TEST_CASE("places: the cache path reads the places the full forward reads") {
   }
 }
 
-TEST_CASE("places: the tables change what the model computes for image codes, the alignment from the first image on") {
-  TinyBundle placed(false), plain(true), counted(false, true);
-  const at::Tensor a = full_forward(placed.dir), b = full_forward(plain.dir), c = full_forward(counted.dir);
-  // Before the first image's first code, the model with zero tables is the same model.
-  CHECK(at::allclose(a.narrow(0, 0, 3), b.narrow(0, 0, 3)));
-  CHECK_FALSE(at::allclose(a.narrow(0, 3, 1), b.narrow(0, 3, 1), 1e-3, 1e-3));
-  // Before the first image, counted positions are the aligned ones.
-  CHECK(at::allclose(a.narrow(0, 0, 2), c.narrow(0, 0, 2)));
-  CHECK_FALSE(at::allclose(a.narrow(0, 2, 1), c.narrow(0, 2, 1), 1e-3, 1e-3));
+TEST_CASE("places: each option changes what the model computes, from the first image on") {
+  TinyBundle placed(false), plain(true), counted(false, ", \"align_visual_positions\": 16"),
+      unturned(false, ", \"grid_rope\": true");
+  const at::Tensor a = full_forward(placed.dir);
+  // Up to the first image's first code, zero tables are the same model; up to its begin
+  // marker, so are counted positions and a rotation by position alone. After, not.
+  const int64_t T = a.size(0);
+  for (auto [other, same] : {std::pair{&plain, 3}, std::pair{&counted, 2}, std::pair{&unturned, 3}}) {
+    const at::Tensor b = full_forward(other->dir);
+    CHECK(at::allclose(a.narrow(0, 0, same), b.narrow(0, 0, same)));
+    CHECK((a.narrow(0, same, T - same) - b.narrow(0, same, T - same)).abs().max().item<float>() > 0.01f);
+  }
 }
