@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Does a model copy the image it was given, and does aligning images' positions let a copy
+# skill carry over to edits? A small experiment, measured by mm-model-copy-loss: a small
+# Llama (128 wide, 4 layers, 5.9M parameters) learns to copy images from scratch, then
+# trains on two-turn edits with the copies mixed in, once with positions counted plainly
+# and once with mm-train --align-visual 128. Then the held-out two-turn edits, drawn
+# greedily (scripts/eval-default.sh).
+#
+#   scripts/copy-probe.sh [BINDIR]     (work in $WORK, default /tmp/mm-copy-probe)
+#
+# The copy conversations are the edit corpus's first images, each given with "copy the
+# image" and answered with itself. Numbers a run printed are in the README.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "${1:-$here/build/bin}" && pwd)
+work=${WORK:-/tmp/mm-copy-probe}
+copy_steps=${COPY_STEPS:-1500}
+edit_steps=${EDIT_STEPS:-1000}
+threads=${THREADS:-1}
+mkdir -p "$work"
+
+# The config of scripts/train-default.sh at a quarter of the width's cost.
+mkdir -p "$work/config"
+cp "$here"/models/default/{text-bpe.json,audio-env.bin,image-vq.bin} "$work/config/"
+cat > "$work/config/config.json" <<'JSON'
+{"name": "mm-copy-probe",
+ "backbone": {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "intermediate_size": 384, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true},
+ "tokenizers": {
+    "text": {"type": "bpe", "file": "text-bpe.json"},
+    "code": {"type": "bpe", "file": "text-bpe.json"},
+    "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
+    "video": {"type": "vq", "file": "image-vq.bin"},
+    "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+JSON
+[ -d "$work/start" ] || "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed 7 --embed-codebook "$work/start"
+
+# edits NAME FIRST COUNT: two-turn edit conversations of COUNT training scenes (seed 1) from FIRST.
+edits() {
+  [ -f "$work/$1.mmt" ] && return 0
+  "$bin/mm-world" --split train --seed 1 --first "$2" --count "$3" --size 64 --tasks edit_image --threads 2 -q "$work/$1"
+  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size 64 --levels 1 --fps 1 \
+    --max-frames 2 --tasks edit_image "$work/$1/manifest.jsonl" "$work/$1.mmt"
+}
+# copies IN OUT COUNT: the first COUNT conversations of IN, each reduced to its first image,
+# "copy the image", and the same image as the answer.
+copies() {
+  [ -f "$2" ] && return 0
+  local instruction
+  instruction=$("$bin/mm-tokenize" --role user --text "copy the image" | "$bin/mm-inspect" --dump | grep -A1 '^segment {' | tr '\n' '\t')
+  "$bin/mm-inspect" --dump "$1" | python3 -c '
+import sys
+instruction = sys.argv[1].replace("\t", "\n").replace("--\n", "")
+out, image = [], None
+lines = sys.stdin.read().split("\n")
+for i, line in enumerate(lines):
+    if line.startswith("stream "):
+        out.append(line)
+    elif line.startswith("segment ") and image is None and "\"modality\":\"image\"" in line:
+        image = line + "\n" + lines[i + 1] + "\nsegment-end\n"
+    elif line == "end":
+        answer = image.replace("\"role\":\"user\"", "\"role\":\"assistant\"")
+        out.append(image + instruction + "segment-end\n" + answer + "end")
+        image = None
+        if len(out) == 2 * int(sys.argv[2]):
+            break
+print("\n".join(out))' "$instruction" "$3" | "$bin/mm-inspect" --pack -o "$2"
+}
+edits edits 20000 20000                    # the recipe's phase-4 corpus (scenes 20000-39999)
+edits held-out 40000 300                   # scenes no phase trains on
+copies "$work/edits.mmt" "$work/copies.mmt" 8000
+copies "$work/held-out.mmt" "$work/held-out-copies.mmt" 300
+
+train() {  # OUT FROM STEPS LR WARMUP SEED OPTION... STREAM...
+  local out=$1 from=$2 steps=$3 lr=$4 warmup=$5 seed=$6
+  shift 6
+  [ -f "$work/$out/training.json" ] && return 0
+  "$bin/mm-train" --bundle "$from" --example member -o "$work/$out" --batch 8 --context 320 --weight-decay 0.1 \
+    --clip 1.0 --softmax seen --threads "$threads" -q --steps "$steps" --lr "$lr" --min-lr 1e-4 --warmup "$warmup" --seed "$seed" "$@"
+}
+for arm in counted aligned; do
+  align=()
+  [ $arm = aligned ] && align=(--align-visual 128)
+  train copy-$arm "$work/start" "$copy_steps" 2e-3 50 21 "${align[@]}" "$work/copies.mmt"
+  train edit-$arm "$work/copy-$arm" "$edit_steps" 1e-3 20 22 "$work/copies.mmt" "$work/edits.mmt"
+  for model in copy-$arm edit-$arm; do
+    echo "== $model: held-out edits (150 conversations' second and third images, by class)"
+    "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out.mmt" 150
+    echo "== $model: held-out copies (100)"
+    "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out-copies.mmt" 100
+  done
+  WORK=$work/eval-$arm TASKS=edit_image EDIT_SAMPLING="--temperature 0" "$here/scripts/eval-default.sh" "$bin" \
+    "$work/edit-$arm" 50 2>/dev/null | tail -1
+done
