@@ -3,8 +3,9 @@
 # skill carry over to edits? A small experiment, measured by mm-model-copy-loss: a small
 # Llama (128 wide, 4 layers, 5.9M parameters) learns to copy images from scratch, then
 # trains on two-turn edits with the copies mixed in, once with positions counted plainly
-# and once with mm-train --align-visual 128. Then the held-out two-turn edits, drawn
-# greedily (scripts/eval-default.sh).
+# and once with mm-train --align-visual 128, for 1000 steps and 3000 more. Then the held-out
+# two-turn edits, drawn greedily (scripts/eval-default.sh). About 50 minutes with one
+# thread on this project's 2-core machine.
 #
 #   scripts/copy-probe.sh [BINDIR]     (work in $WORK, default /tmp/mm-copy-probe)
 #
@@ -16,6 +17,7 @@ bin=$(cd "${1:-$here/build/bin}" && pwd)
 work=${WORK:-/tmp/mm-copy-probe}
 copy_steps=${COPY_STEPS:-1500}
 edit_steps=${EDIT_STEPS:-1000}
+longer_steps=${LONGER_STEPS:-3000}
 threads=${THREADS:-1}
 mkdir -p "$work"
 
@@ -71,24 +73,32 @@ edits held-out 40000 300                   # scenes no phase trains on
 copies "$work/edits.mmt" "$work/copies.mmt" 8000
 copies "$work/held-out.mmt" "$work/held-out-copies.mmt" 300
 
-train() {  # OUT FROM STEPS LR WARMUP SEED OPTION... STREAM...
-  local out=$1 from=$2 steps=$3 lr=$4 warmup=$5 seed=$6
-  shift 6
+train() {  # OUT FROM STEPS LR MIN_LR WARMUP SEED OPTION... STREAM...
+  local out=$1 from=$2 steps=$3 lr=$4 min_lr=$5 warmup=$6 seed=$7
+  shift 7
   [ -f "$work/$out/training.json" ] && return 0
   "$bin/mm-train" --bundle "$from" --example member -o "$work/$out" --batch 8 --context 320 --weight-decay 0.1 \
-    --clip 1.0 --softmax seen --threads "$threads" -q --steps "$steps" --lr "$lr" --min-lr 1e-4 --warmup "$warmup" --seed "$seed" "$@"
+    --clip 1.0 --softmax seen --threads "$threads" -q --steps "$steps" --lr "$lr" --min-lr "$min_lr" \
+    --warmup "$warmup" --seed "$seed" "$@"
 }
 for arm in counted aligned; do
   align=()
   [ $arm = aligned ] && align=(--align-visual 128)
-  train copy-$arm "$work/start" "$copy_steps" 2e-3 50 21 "${align[@]}" "$work/copies.mmt"
-  train edit-$arm "$work/copy-$arm" "$edit_steps" 1e-3 20 22 "$work/copies.mmt" "$work/edits.mmt"
-  for model in copy-$arm edit-$arm; do
+  # The alignment is in the bundle's config from the first phase on.
+  train copy-$arm "$work/start" "$copy_steps" 2e-3 1e-4 50 21 "${align[@]}" "$work/copies.mmt"
+  train edit-$arm "$work/copy-$arm" "$edit_steps" 1e-3 1e-4 20 22 "$work/copies.mmt" "$work/edits.mmt"
+  train longer-$arm "$work/edit-$arm" "$longer_steps" 1e-3 5e-5 20 23 "$work/copies.mmt" "$work/edits.mmt"
+  for model in copy-$arm edit-$arm longer-$arm; do
     echo "== $model: held-out edits (150 conversations' second and third images, by class)"
     "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out.mmt" 150
     echo "== $model: held-out copies (100)"
     "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out-copies.mmt" 100
   done
-  WORK=$work/eval-$arm TASKS=edit_image EDIT_SAMPLING="--temperature 0" "$here/scripts/eval-default.sh" "$bin" \
-    "$work/edit-$arm" 50 2>/dev/null | tail -1
+  for model in edit-$arm longer-$arm; do
+    echo "== $model: held-out two-turn edits, greedy"
+    WORK=$work/eval-$model TASKS=edit_image EDIT_SAMPLING="--temperature 0" "$here/scripts/eval-default.sh" "$bin" \
+      "$work/$model" 50 2>/dev/null | tail -1
+    echo "first turns wrong (of 50): $("$bin/mm-score" -v --tasks edit_image "$work/eval-$model/world/manifest.jsonl" \
+      "$work/eval-$model/answers" 2>&1 | grep -c "turn 1:" || true)"
+  done
 done
