@@ -218,7 +218,8 @@ LlamaModel::LlamaModel(const BackboneConfig& c, bool allocate) {
 
 Llama::Llama(const BackboneConfig& config, bool allocate) : config_(config) {
   if (config.tracks_places() && !config.visual_markers.known)
-    throw Error("grid place embeddings and aligned visual positions need the bundle's layout (its image and video markers)");
+    throw Error("grid_place_embeddings, align_visual_positions and grid_rope need the bundle's layout (its image and video "
+                "markers)");
   model = register_module("model", std::make_shared<LlamaModel>(config, allocate));
   if (!config.tie_embeddings)
     lm_head = register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, allocate));
@@ -324,7 +325,8 @@ at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positio
     // Each pair's position: the id's own, or for a code its row (pairs 1, 5, ...) or column (3, 7, ...).
     at::Tensor own = positions.to(at::kFloat);
     at::Tensor row = places.select(-1, 0), column = places.select(-1, 1);
-    at::Tensor by = at::stack({own, at::where(row.ge(0), row.to(at::kFloat), own), at::where(column.ge(0), column.to(at::kFloat), own)}, -1);
+    at::Tensor by = at::stack(
+        {own, at::where(row.ge(0), row.to(at::kFloat), own), at::where(column.ge(0), column.to(at::kFloat), own)}, -1);
     const int64_t pairs = inv_freq_.size(0);
     std::vector<int64_t> section(size_t(pairs), 0);
     for (int64_t j = 0; j < pairs; ++j) section[size_t(j)] = j % 4 == 1 ? 1 : j % 4 == 3 ? 2 : 0;

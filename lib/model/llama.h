@@ -121,8 +121,8 @@ class Llama : public torch::nn::Module {
   // backbone.h): mm-train --grid-rope. Throws mm::Error without layout markers.
   void use_grid_rope(bool on);
   // Each id's place (places.h), read from each row's ids from its start: rotary positions
-  // [B, T] and grid places [B, T, 2] (row, column; -1: none; undefined without grid
-  // places), on the ids' device.
+  // [B, T] and grid places [B, T, 2] (row, column; -1: none; undefined unless grid place
+  // embeddings or grid_rope use them), on the ids' device.
   struct Places {
     at::Tensor positions, grid;
   };
