@@ -7,7 +7,7 @@
 // (a softmax over the bundle's output_ids, as mm-train --softmax seen), and prints the mean
 // loss in nats of each class: the codes of a later image that repeat the image before at
 // their place (copy) or not (changed), background (code 0) or object; the first image's
-// codes; everything else.
+// codes; everything else. Ids outside the output_ids are counted apart.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -48,6 +48,7 @@ int main(int argc, char** argv) try {
   for (size_t i = 0; i < output.size(); ++i) column[output[i]] = int64_t(i);
   const uint32_t background = layout.range("image").offset;  // code 0: the world's plain background
   std::map<std::string, std::pair<double, uint64_t>> sums;
+  uint64_t unproducible = 0;
   for (size_t e = 0; e < count && e < data.examples.size(); ++e) {
     const train::Example& ex = data.examples[e];
     std::vector<int64_t> ids(ex.ids.begin(), ex.ids.end());
@@ -66,7 +67,11 @@ int main(int argc, char** argv) try {
       }
     }
     for (size_t t = 0; t + 1 < ids.size(); ++t) {
-      if (!ex.scored[t + 1] || column[size_t(ids[t + 1])] < 0) continue;
+      if (!ex.scored[t + 1]) continue;
+      if (column[size_t(ids[t + 1])] < 0) {  // the bundle cannot produce it at all
+        ++unproducible;
+        continue;
+      }
       const double loss = -log_probs[int64_t(t)][column[size_t(ids[t + 1])]].item<double>();
       const int image = image_of[t + 1];
       std::string kind = "other";
@@ -81,7 +86,11 @@ int main(int argc, char** argv) try {
       for (const std::string& k : {kind, std::string("all")}) sums[k].first += loss, ++sums[k].second;
     }
   }
-  for (const auto& [kind, s] : sums) std::printf("%-18s %8llu ids %8.4f nats\n", kind.c_str(), (unsigned long long)s.second, s.first / double(s.second));
+  for (const auto& [kind, s] : sums)
+    std::printf("%-18s %8llu ids %8.4f nats\n", kind.c_str(), (unsigned long long)s.second, s.first / double(s.second));
+  if (unproducible > 0)
+    std::printf("and %llu answer ids that are not among the bundle's output_ids (it never produces them; not counted)\n",
+                (unsigned long long)unproducible);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "mm-model-copy-loss: " << e.what() << "\n";
