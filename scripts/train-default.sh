@@ -7,10 +7,12 @@
 # phase 3 9, the edits' corpus 1, phase 4 90, the speech and refresher corpora 4, phase 5
 # 63, their second corpora 4, phase 6 27).
 #
-#   scripts/train-default.sh [BINDIR]           # train into $WORK/train .. $WORK/train6 (default /tmp/mm-train-default)
+#   scripts/train-default.sh [BINDIR]           # train into $WORK/train .. $WORK/train6
+#                                               # (WORK: default /tmp/mm-train-default)
 #   INSTALL=1 scripts/train-default.sh [BINDIR] # then copy the result into models/default
-#   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its checkpoint/;
-#                                               # FROM_PHASE1=DIR: its first phase's curve too)
+#   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its
+#                                               # checkpoint/; FROM_PHASE1=DIR: its first
+#                                               # phase's curve too)
 #   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default
 #                                               # bundle's, which WORLD_SCENES=3000
 #                                               # scripts/fit-image-tokenizer.sh reproduces)
