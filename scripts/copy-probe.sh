@@ -3,11 +3,12 @@
 # skill carry over to edits? A small experiment, measured by mm-model-copy-loss: a small
 # Llama (128 wide, 4 layers, 5.9M parameters) learns to copy images from scratch, then
 # trains on two-turn edits with the copies mixed in, once with positions counted plainly
-# and once with mm-train --align-visual 128, for 1000 steps and 3000 more. Then the held-out
-# two-turn edits, drawn greedily (scripts/eval-default.sh). About 50 minutes with one
-# thread on this project's 2-core machine.
+# and once with mm-train --align-visual 128 (ARMS below), for 1000 steps and 3000 more.
+# Then the held-out two-turn edits, drawn greedily (scripts/eval-default.sh). About 50
+# minutes with one thread on this project's 2-core machine.
 #
 #   scripts/copy-probe.sh [BINDIR]     (work in $WORK, default /tmp/mm-copy-probe)
+#   ARMS="places rope" LONGER_STEPS=0 scripts/copy-probe.sh    # the other two place options
 #
 # The copy conversations are the edit corpus's first images, each given with "copy the
 # image" and answered with itself. Numbers a run printed are in the README.
@@ -81,20 +82,31 @@ train() {  # OUT FROM STEPS LR MIN_LR WARMUP SEED OPTION... STREAM...
     --clip 1.0 --softmax seen --threads "$threads" -q --steps "$steps" --lr "$lr" --min-lr "$min_lr" \
     --warmup "$warmup" --seed "$seed" "$@"
 }
-for arm in counted aligned; do
-  align=()
-  [ $arm = aligned ] && align=(--align-visual 128)
-  # The alignment is in the bundle's config from the first phase on.
-  train copy-$arm "$work/start" "$copy_steps" 2e-3 1e-4 50 21 "${align[@]}" "$work/copies.mmt"
+# ARMS: how the model knows where a code sits (the option is in the bundle's config from the
+# first phase on): counted (positions along one line), aligned (--align-visual 128),
+# places (--grid-places 16), rope (--grid-rope).
+for arm in ${ARMS:-counted aligned}; do
+  case $arm in
+    counted) places=() ;;
+    aligned) places=(--align-visual 128) ;;
+    places) places=(--grid-places 16) ;;
+    rope) places=(--grid-rope) ;;
+    *) echo "copy-probe: unknown arm $arm" >&2; exit 2 ;;
+  esac
+  train copy-$arm "$work/start" "$copy_steps" 2e-3 1e-4 50 21 "${places[@]}" "$work/copies.mmt"
   train edit-$arm "$work/copy-$arm" "$edit_steps" 1e-3 1e-4 20 22 "$work/copies.mmt" "$work/edits.mmt"
-  train longer-$arm "$work/edit-$arm" "$longer_steps" 1e-3 5e-5 20 23 "$work/copies.mmt" "$work/edits.mmt"
-  for model in copy-$arm edit-$arm longer-$arm; do
+  models=(copy-$arm edit-$arm)
+  if [ "$longer_steps" -gt 0 ]; then
+    train longer-$arm "$work/edit-$arm" "$longer_steps" 1e-3 5e-5 20 23 "$work/copies.mmt" "$work/edits.mmt"
+    models+=(longer-$arm)
+  fi
+  for model in "${models[@]}"; do
     echo "== $model: held-out edits (150 conversations' second and third images, by class)"
     "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out.mmt" 150
     echo "== $model: held-out copies (100)"
     "$bin/mm-model-copy-loss" "$work/$model" "$work/held-out-copies.mmt" 100
   done
-  for model in edit-$arm longer-$arm; do
+  for model in "${models[@]:1}"; do
     echo "== $model: held-out two-turn edits, greedy"
     WORK=$work/eval-$model TASKS=edit_image EDIT_SAMPLING="--temperature 0" "$here/scripts/eval-default.sh" "$bin" \
       "$work/$model" 50 2>/dev/null | tail -1
