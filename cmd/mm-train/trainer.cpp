@@ -264,7 +264,8 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   if (options.context > bundle.backbone.max_positions)
     throw UsageError("--context " + std::to_string(options.context) + " is beyond the model's " +
                      std::to_string(bundle.backbone.max_positions) + " positions (max_position_embeddings)");
-  if ((options.grid_places > 0 || options.align_visual > 0 || options.grid_rope) && !bundle.backbone.visual_markers.known)
+  // The markers the place options read; main() has refused a bundle without a layout.
+  if (!bundle.backbone.visual_markers.known)
     bundle.backbone.visual_markers = model::VisualMarkers::from_layout_json(bundle.layout_json);
   model::Llama model(bundle.backbone, false);
   {
@@ -275,11 +276,11 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   }
   try {
     if (options.grid_places > 0) model.add_grid_places(options.grid_places);
-    if (options.align_visual > 0) model.align_visual_positions(options.align_visual);
-    if (options.grid_rope) model.use_grid_rope(true);
   } catch (const Error& e) {
-    throw UsageError(std::string(options.grid_places > 0 ? "--grid-places: " : "--align-visual: ") + e.what());
+    throw UsageError(std::string("--grid-places: ") + e.what());
   }
+  if (options.align_visual > 0) model.align_visual_positions(options.align_visual);
+  if (options.grid_rope) model.use_grid_rope(true);
   TrainResult result;
   for (const auto& p : model.parameters()) result.parameters += uint64_t(p.numel());
 

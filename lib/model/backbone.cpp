@@ -59,24 +59,9 @@ struct Backbone::Impl {
   // the rows' trackers; commit_places() keeps those once the forward pass has succeeded.
   // Both undefined when places are plain counting.
   Llama::Places places(size_t row, size_t rows, const uint32_t* ids, size_t count, std::vector<PlaceTracker>& after) const {
-    Llama::Places p;
-    if (!tracked()) return p;
-    at::Tensor positions = at::empty({int64_t(rows), int64_t(count)}, at::kLong);
-    at::Tensor grid = at::empty({int64_t(rows), int64_t(count), 2}, at::kLong);
-    auto pa = positions.accessor<int64_t, 2>();
-    auto ga = grid.accessor<int64_t, 3>();
-    after.clear();
-    for (size_t r = 0; r < rows; ++r) {
-      after.push_back(trackers[row + r]);
-      for (size_t i = 0; i < count; ++i) {
-        Place g = after.back().push(ids[r * count + i]);
-        pa[int64_t(r)][int64_t(i)] = g.position;
-        ga[int64_t(r)][int64_t(i)][0] = g.row, ga[int64_t(r)][int64_t(i)][1] = g.column;
-      }
-    }
-    p.positions = positions.to(device);
-    if (bundle.backbone.needs_grid()) p.grid = grid.to(device);
-    return p;
+    if (!tracked()) return {};
+    after.assign(trackers.begin() + long(row), trackers.begin() + long(row + rows));
+    return Llama::track_places(after, ids, count, bundle.backbone.needs_grid(), device);
   }
   void commit_places(size_t row, const std::vector<PlaceTracker>& after, const uint32_t* ids, size_t count) {
     if (!tracked()) return;

@@ -102,13 +102,15 @@ BackboneConfig BackboneConfig::from_json(const std::string& text) {
     throw Error("backbone: heads, hidden_size or intermediate_size beyond any real model");
   if ((c.hidden_size / c.heads) % 2 != 0) throw Error("backbone: the head size must be even for rotary embeddings");
   c.grid_places = positive(j, {"grid_place_embeddings", "grid_places"}, false);
-  if (c.grid_places > 4096) throw Error("backbone: \"grid_place_embeddings\" " + std::to_string(c.grid_places) + " is beyond 4096");
+  if (c.grid_places > 4096)
+    throw Error("backbone: \"grid_place_embeddings\" " + std::to_string(c.grid_places) + " is beyond 4096");
   c.align_visual = positive(j, {"align_visual_positions", "align_visual"}, false);
+  if (c.align_visual > 65536)
+    throw Error("backbone: \"align_visual_positions\" " + std::to_string(c.align_visual) + " is beyond 65536");
   if (const json* g = member(j, {"grid_rope"})) {
     if (!g->is_boolean()) throw Error("backbone: \"grid_rope\" must be true or false");
     c.grid_rope = g->get<bool>();
   }
-  if (c.align_visual > 65536) throw Error("backbone: \"align_visual_positions\" " + std::to_string(c.align_visual) + " is beyond 65536");
   if (const json* o = member(j, {"output_ids"})) {
     if (!o->is_array() || o->empty()) throw Error("backbone: \"output_ids\" must be a non-empty array of ids");
     for (const json& id : *o) {

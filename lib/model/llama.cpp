@@ -225,6 +225,9 @@ Llama::Llama(const BackboneConfig& config, bool allocate) : config_(config) {
     lm_head = register_module("lm_head", std::make_shared<Linear>(config.hidden_size, config.vocab_size, allocate));
   const int64_t d = head_dim();
   inv_freq_ = 1.0 / at::pow(config.rope_theta, at::arange(0, d, 2, at::kFloat) / double(d));
+  std::vector<int64_t> source(size_t(d / 2), 0);  // position, row (pairs 1, 5, ...) or column (3, 7, ...)
+  for (size_t j = 0; j < source.size(); ++j) source[j] = j % 4 == 1 ? 1 : j % 4 == 3 ? 2 : 0;
+  pair_source_ = at::tensor(source, at::kLong);
 }
 
 void Llama::load(const WeightSet& weights, at::ScalarType dtype, const at::Device& device) {
@@ -250,6 +253,7 @@ void Llama::load(const WeightSet& weights, at::ScalarType dtype, const at::Devic
     item.value().set_data(t);
   }
   inv_freq_ = inv_freq_.to(device);
+  pair_source_ = pair_source_.to(device);
 }
 
 void Llama::add_grid_places(uint32_t size) {
@@ -281,28 +285,30 @@ void Llama::align_visual_positions(uint32_t align) {
   config_.align_visual = align;
 }
 
+Llama::Places Llama::track_places(std::vector<PlaceTracker>& trackers, const uint32_t* ids, size_t count, bool grid,
+                                  const at::Device& device) {
+  const int64_t rows = int64_t(trackers.size()), n = int64_t(count);
+  at::Tensor positions = at::empty({rows, n}, at::kLong), places = at::empty({rows, n, 2}, at::kLong);
+  auto pa = positions.accessor<int64_t, 2>();
+  auto ga = places.accessor<int64_t, 3>();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i) {
+      Place place = trackers[size_t(r)].push(ids[r * n + i]);
+      pa[r][i] = place.position, ga[r][i][0] = place.row, ga[r][i][1] = place.column;
+    }
+  Places p;
+  p.positions = positions.to(device);
+  if (grid) p.grid = places.to(device);
+  return p;
+}
+
 Llama::Places Llama::places(const at::Tensor& ids) const {
   const int64_t B = ids.size(0), T = ids.size(1);
-  Places p;
-  if (!config_.tracks_places()) {
-    p.positions = at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T});
-    return p;
-  }
+  if (!config_.tracks_places()) return {at::arange(T, ids.options().dtype(at::kLong)).unsqueeze(0).expand({B, T}), {}};
   at::Tensor cpu = ids.to(at::kCPU, at::kLong).contiguous();
-  at::Tensor positions = at::empty({B, T}, at::kLong), grid = at::empty({B, T, 2}, at::kLong);
-  auto in = cpu.accessor<int64_t, 2>();
-  auto pa = positions.accessor<int64_t, 2>();
-  auto ga = grid.accessor<int64_t, 3>();
-  for (int64_t b = 0; b < B; ++b) {
-    PlaceTracker tracker(config_.visual_markers, config_.align_visual);
-    for (int64_t t = 0; t < T; ++t) {
-      Place place = tracker.push(uint32_t(in[b][t]));
-      pa[b][t] = place.position, ga[b][t][0] = place.row, ga[b][t][1] = place.column;
-    }
-  }
-  p.positions = positions.to(ids.device());
-  if (config_.needs_grid()) p.grid = grid.to(ids.device());
-  return p;
+  std::vector<uint32_t> v(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+  std::vector<PlaceTracker> trackers(size_t(B), PlaceTracker(config_.visual_markers, config_.align_visual));
+  return track_places(trackers, v.data(), size_t(T), config_.needs_grid(), ids.device());
 }
 
 at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
@@ -322,15 +328,12 @@ at::Tensor Llama::hidden_states(const at::Tensor& ids, const at::Tensor& positio
   // Rotary tables for just these positions, in float32 as the reference computes them.
   at::Tensor freqs;
   if (config_.grid_rope && places.defined()) {
-    // Each pair's position: the id's own, or for a code its row (pairs 1, 5, ...) or column (3, 7, ...).
+    // Each pair's position (pair_source_): the id's own, or for a code its row or column.
     at::Tensor own = positions.to(at::kFloat);
     at::Tensor row = places.select(-1, 0), column = places.select(-1, 1);
     at::Tensor by = at::stack(
         {own, at::where(row.ge(0), row.to(at::kFloat), own), at::where(column.ge(0), column.to(at::kFloat), own)}, -1);
-    const int64_t pairs = inv_freq_.size(0);
-    std::vector<int64_t> section(size_t(pairs), 0);
-    for (int64_t j = 0; j < pairs; ++j) section[size_t(j)] = j % 4 == 1 ? 1 : j % 4 == 3 ? 2 : 0;
-    freqs = by.index_select(-1, at::tensor(section, at::kLong).to(by.device())) * inv_freq_;
+    freqs = by.index_select(-1, pair_source_) * inv_freq_;
   } else {
     freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
   }

@@ -127,6 +127,11 @@ class Llama : public torch::nn::Module {
     at::Tensor positions, grid;
   };
   Places places(const at::Tensor& ids) const;
+  // The places of `count` ids for each tracker's row (ids row after row), pushed through
+  // the trackers, which they advance: what places() does for whole rows, and the cache path
+  // for the ids it appends. `grid`: whether to give the grid places too.
+  static Places track_places(std::vector<PlaceTracker>& trackers, const uint32_t* ids, size_t count, bool grid,
+                             const at::Device& device);
 
   // The plain causal forward for training: ids [B, T] (int64) -> logits [B, T, vocab].
   at::Tensor forward(const at::Tensor& ids) const;
@@ -155,6 +160,8 @@ class Llama : public torch::nn::Module {
  private:
   BackboneConfig config_;
   at::Tensor inv_freq_;  // rotary frequencies, float32
+  // With grid_rope, which of (position, row, column) turns each rotary pair: [head_dim / 2].
+  at::Tensor pair_source_;
   at::Tensor output_head_, output_index_;  // the head's rows of output_ids, and those ids (restricted)
   at::Tensor hidden_states(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& places,
                            const at::Tensor& mask, std::vector<CacheSlot>* slots) const;

@@ -39,15 +39,15 @@ Place PlaceTracker::push(uint32_t id) {
   if (id == m.begin_image || id == m.begin_video) {
     if (align_ > 0) next_ = (next_ + align_ - 1) / align_ * align_;
     inside_ = true, row_ = 0, column_ = 0;
-  } else if (!inside_) {
-  } else if (id == m.end_image || id == m.end_video) {
-    inside_ = false;
-  } else if (id == m.row_break) {
-    ++row_, column_ = 0;
-  } else if (id == m.frame_break) {
-    row_ = 0, column_ = 0;
-  } else {
-    p.row = row_, p.column = column_++;
+  } else if (inside_) {
+    if (id == m.end_image || id == m.end_video)
+      inside_ = false;
+    else if (id == m.row_break)
+      ++row_, column_ = 0;
+    else if (id == m.frame_break)
+      row_ = 0, column_ = 0;
+    else
+      p.row = row_, p.column = column_++;
   }
   p.position = next_++;
   return p;
