@@ -5,7 +5,8 @@
 # with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily) and mm-score grades the
 # answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
 # would: the model edits the image, then gets the second instruction after its own first
-# edit, and both turns must be right.
+# edit, and both turns must be right. copy_image (answer with the image given; not in the
+# default TASKS) is drawn as an edit is.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)
 #   TASKS=caption_image,transcribe_speech scripts/eval-default.sh ...   # only these tasks
@@ -49,6 +50,9 @@ while read -r id task output second_output second_instruction; do
     draw_caption|draw_code)
       "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" --only-new "$prompt" |
         "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
+    copy_image)  # drawn as an edit's turns are
+      "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new "$prompt" |
+        "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;
     edit_image)  # the first edit, then the second instruction after it (mm-generate --prompt)
       "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" -f -o "$work/turn-1.mmt" "$prompt" &&
         "$bin/mm-render" --bundle "$bundle" -q -f --segment 2 -o "$out" "$work/turn-1.mmt" &&

@@ -63,7 +63,7 @@ json truth(const Scene& scene) { return json::parse(to_json(scene)); }
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = {
       "caption_image", "draw_caption",    "code_image",      "draw_code",  "transcribe_speech",
-      "speak_caption", "describe_motion", "animate_caption", "edit_image", "answer_question"};
+      "speak_caption", "describe_motion", "animate_caption", "edit_image", "answer_question", "copy_image"};
   return names;
 }
 
@@ -185,7 +185,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     const auto second_edits = edits(first_edit.result);
     const Edit second_edit = second_edits[choice.below(second_edits.size())];
 
-    if (any_of({"caption_image", "draw_caption", "code_image", "draw_code", "edit_image"}) ||
+    if (any_of({"caption_image", "draw_caption", "code_image", "draw_code", "edit_image", "copy_image"}) ||
         (wanted("answer_question") && !question.needs_video))
       write_png(root + image, render_image(scene, options.size));
     if (any_of({"describe_motion", "animate_caption"}) || (wanted("answer_question") && question.needs_video))
@@ -230,6 +230,9 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
                ".png", first_edit.result, 1),
           turn("edit_image", {{{"text", second_edit.instruction}}}, {{"image", id + "/edit-2.png"}}, ".png",
                second_edit.result, 2)});
+    // The skill an edit stands on: the answer is the given image itself, code for code.
+    emit("copy_image", {turn("copy_image", {{{"image", image}}, {{"text", "copy the image"}}}, {{"image", image}},
+                             ".png", still)});
     emit("answer_question", {turn("answer_question",
                                   {{{question.needs_video ? "video" : "image", question.needs_video ? video : image}},
                                    {{"text", question.question}}},

@@ -232,6 +232,7 @@ SolveReport solve_manifest(const std::string& manifest, const std::string& direc
           if (kind == "draw_caption" || kind == "animate_caption")
             drawn = scene_of_caption(strip(kind == "draw_caption" ? "draw " : "animate "));
           else if (kind == "draw_code") drawn = Scene{0, 0, parse_code(code)};
+          else if (kind == "copy_image") drawn = current;
           else
             for (const auto& e : edits(current))
               if (normalize(e.instruction) == normalize(text)) drawn = e.result;
