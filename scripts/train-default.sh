@@ -13,6 +13,8 @@
 #   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its
 #                                               # checkpoint/; FROM_PHASE1=DIR: its first
 #                                               # phase's curve too)
+#   ALIGN_VISUAL=128 COPY_STEPS=1500 ...        # images at aligned positions, and a phase of
+#                                               # copies first (not the shipped model; below)
 #   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default
 #                                               # bundle's, which WORLD_SCENES=3000
 #                                               # scripts/fit-image-tokenizer.sh reproduces)
@@ -159,11 +161,30 @@ train_phase() {
     --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" -v --log-every 10 "$@"
 }
 
+# Where images sit, and copying: both off for the shipped model. ALIGN_VISUAL=128 starts
+# every image and video at a rotary position that is a multiple of 128 from the first phase
+# on (mm-train --align-visual; the bundles carry it). COPY_STEPS=N first trains N steps on
+# "copy the image" (mm-world's copy_image, on the corpus's own scenes) from the drawn
+# weights (phase 0, $work/train0), and mixes those copies into phases 1 and 4.
+# scripts/copy-probe.sh found both needed for edits at a small size; fine-tuning the shipped
+# model with them did not teach it edits (README).
+align_visual=${ALIGN_VISUAL:-0}
+copy_steps=${COPY_STEPS:-0}
+placing=() copies=() phase1_from=$work/start
+[ "$align_visual" -gt 0 ] && placing=(--align-visual "$align_visual")
+if [ "$copy_steps" -gt 0 ]; then
+  make_corpus "$work/copies.mmt" "$work/copies" copy_image 0 "$scenes" "$threads"
+  copies=("$work/copies.mmt")
+  train_phase "$work/train0" "$work/start" "$work/copies.mmt" --steps "$copy_steps" --lr 2e-3 --min-lr 1e-4 \
+    --warmup 50 --seed 10 "${placing[@]}"
+  phase1_from=$work/train0
+fi
+
 # Phase 1: next-id prediction on the whole schedule; skipped when finished.
 stop_after=$(( stop < steps ? stop : steps ))
 if ! grep -qs "\"trained_steps\": $stop_after," "$work/train/training.json"; then
-  train_phase "$work/train" "$work/start" "$work/corpus.mmt" --steps "$steps" --lr 2e-3 --min-lr 1e-4 --warmup 100 \
-    --stop-after "$stop_after" --seed $train_seed
+  train_phase "$work/train" "$phase1_from" "$work/corpus.mmt" "${copies[@]}" --steps "$steps" --lr 2e-3 \
+    --min-lr 1e-4 --warmup 100 --stop-after "$stop_after" --seed $train_seed "${placing[@]}"
 fi
 # Phase 2: the same corpus in a new order (seed 12) at a lower rate, with the contrastive
 # loss on each training scene's image and caption (mm-train --pairs), so that
@@ -200,8 +221,8 @@ steps4=${STEPS4:-5000}
 edit_scenes=${EDIT_SCENES:-20000}
 if [ "$final" = "$work/train3" ] && [ "$steps4" -gt 0 ]; then
   make_corpus "$work/edits.mmt" "$work/edits" edit_image "$scenes" "$edit_scenes" "$threads"
-  train_phase "$work/train4" "$work/train3" "$work/edits.mmt" "$work/corpus.mmt" --steps "$steps4" --lr 4e-4 \
-    --min-lr 2e-5 --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16 --zero-unseen
+  train_phase "$work/train4" "$work/train3" "$work/edits.mmt" "$work/corpus.mmt" "${copies[@]}" --steps "$steps4" \
+    --lr 4e-4 --min-lr 2e-5 --warmup 50 --pairs "$work/pairs.mmt" --pair-batch 16 --seed 14 --dtype bf16 --zero-unseen
   final=$work/train4
 fi
 # speech_phase OUT FROM SUFFIX SPEECH_FIRST REFRESH_FIRST OPTION...: the captions of
