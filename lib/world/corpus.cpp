@@ -230,7 +230,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
                ".png", first_edit.result, 1),
           turn("edit_image", {{{"text", second_edit.instruction}}}, {{"image", id + "/edit-2.png"}}, ".png",
                second_edit.result, 2)});
-    // The skill an edit stands on: the answer is the given image itself, code for code.
+    // The skill an edit stands on: the answer is the very file given, so its tokens are the prompt's.
     emit("copy_image", {turn("copy_image", {{{"image", image}}, {{"text", "copy the image"}}}, {{"image", image}},
                              ".png", still)});
     emit("answer_question", {turn("answer_question",
