@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
   app.add_option("--softmax", softmax,
                  "The loss's softmax over the full vocabulary, or only the ids the streams hold and the starting "
                  "bundle's output_ids (seen: much faster; the bundle names them as its output_ids, the only ids it "
-                 "then produces)")
-      ->check(CLI::IsMember({"full", "seen"}))
+                 "then produces), or only the ids the streams hold (data: as seen, but the starting bundle's other "
+                 "output ids are never the loss's negatives, so a phase on narrower data leaves their rows as they were)")
+      ->check(CLI::IsMember({"full", "seen", "data"}))
       ->capture_default_str();
   app.add_option("--example", unit, "What one example is: a file (its members the turns of one conversation) or each member of a stream")
       ->check(CLI::IsMember({"file", "member"}))
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->capture_default_str();
   app.add_flag("--zero-unseen", o.zero_unseen,
-               "With --softmax seen: write the embedding rows of ids the streams never hold as zeros (never trained; "
+               "With --softmax seen or data: write the embedding rows of ids the streams never hold as zeros (never trained; "
                "zeros compress); the checkpoint keeps them");
   app.add_option("--grid-places", o.grid_places,
                  "Add learned row and column embeddings (N of each, zeros to start) for the codes of images and "
@@ -119,8 +120,9 @@ int main(int argc, char** argv) {
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
     o.seed = opt.seed;
-    o.seen_softmax = softmax == "seen";
-    if (o.zero_unseen && !o.seen_softmax) throw UsageError("--zero-unseen needs --softmax seen (the ids it keeps)");
+    o.seen_softmax = softmax != "full";
+    o.softmax_data_only = softmax == "data";
+    if (o.zero_unseen && !o.seen_softmax) throw UsageError("--zero-unseen needs --softmax seen or data (the ids it keeps)");
     o.device = opt.device;
     o.threads = opt.threads;
     if (o.bundle.empty()) o.bundle = o.resume;

@@ -219,10 +219,12 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   write_text(dir / "config.json", config.dump(2) + "\n");
 }
 
+const char* softmax_name(const TrainOptions& o) { return o.softmax_data_only ? "data" : o.seen_softmax ? "seen" : "full"; }
+
 ojson run_settings(const TrainOptions& o, const ExampleSet& data, const PairSet* pairs) {
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(data.hash));
-  ojson settings = ojson{{"seed", o.seed}, {"softmax", o.seen_softmax ? "seen" : "full"},       {"batch", o.batch},   {"context", o.context},
+  ojson settings = ojson{{"seed", o.seed}, {"softmax", softmax_name(o)},       {"batch", o.batch},   {"context", o.context},
                {"steps", o.steps},     {"lr", o.lr},         {"min_lr", o.min_lr},
                {"warmup", o.warmup},   {"weight_decay", o.weight_decay},
                {"betas", {o.beta1, o.beta2}}, {"epsilon", o.epsilon}, {"clip", o.clip},
@@ -338,16 +340,21 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   if (options.seen_softmax) {
     // The starting bundle's output_ids stay among them: a later phase on other data must
     // not take away what earlier phases taught the model to produce.
-    std::vector<uint8_t> seen(size_t(vocab), 0);
+    // With softmax_data_only they are output ids still, but not in the softmax.
+    std::vector<uint8_t> in_data(size_t(vocab), 0), kept(size_t(vocab), 0);
     for (const Example& e : data.examples)
-      for (uint32_t id : e.ids) seen[id] = 1;
-    for (uint32_t id : bundle.backbone.output_ids) seen[id] = 1;
-    std::vector<int64_t> where(size_t(vocab), -100);
-    for (int64_t id = 0; id < vocab; ++id)
-      if (seen[size_t(id)]) where[size_t(id)] = int64_t(output_ids.size()), output_ids.push_back(id);
-    softmax_ids = at::tensor(output_ids, at::kLong).to(device);
+      for (uint32_t id : e.ids) in_data[id] = 1;
+    for (uint32_t id : bundle.backbone.output_ids) kept[id] = 1;
+    std::vector<int64_t> where(size_t(vocab), -100), in_softmax;
+    for (int64_t id = 0; id < vocab; ++id) {
+      const bool held = in_data[size_t(id)], listed = held || kept[size_t(id)];
+      if (listed) output_ids.push_back(id);
+      if (held || (listed && !options.softmax_data_only))
+        where[size_t(id)] = int64_t(in_softmax.size()), in_softmax.push_back(id);
+    }
+    softmax_ids = at::tensor(in_softmax, at::kLong).to(device);
     place = at::tensor(where, at::kLong);
-    result.softmax_ids = output_ids.size();
+    result.softmax_ids = in_softmax.size();
   } else {
     result.softmax_ids = size_t(vocab);
   }
@@ -453,7 +460,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   summary["rows_per_epoch"] = result.rows_per_epoch;
   summary["truncated_examples"] = result.truncated;
   summary["device"] = options.device;
-  summary["softmax"] = options.seen_softmax ? "seen" : "full";
+  summary["softmax"] = softmax_name(options);
   summary["softmax_ids"] = result.softmax_ids;
   write_text(out / "training.json", summary.dump(2) + "\n");
   return result;

@@ -31,6 +31,11 @@ struct TrainOptions {
   // examples hold (far cheaper when a world uses a few thousand of 40000 ids; the bundle
   // written names them as its output_ids, the only ids inference then produces).
   bool seen_softmax = false;
+  // With seen_softmax: the softmax runs over the examples' ids alone, and the starting
+  // bundle's other output_ids (still written as output_ids) are left out of it. Adam moves a
+  // row that is only ever a negative by about the learning rate each step, however small its
+  // gradient, so a phase without speech turns the audio codes' tied rows (mm-train(1)).
+  bool softmax_data_only = false;
   // With seen_softmax: the bundle written (not the checkpoint, which resumes exactly) holds
   // zeros in the embedding and head rows of ids the examples never hold. Training never
   // touched them but for weight decay, so they are the init's noise; zeros say the same and

@@ -92,6 +92,32 @@ ids = lambda d: set(json.load(open(d + \"/config.json\"))[\"backbone\"][\"output
 narrow = {int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]}
 print(len(ids(\"seen\")), \"before,\", len(narrow - ids(\"seen\")), \"new in the narrow data, after:\", len(ids(\"narrower\")))
 print(\"the union:\", ids(\"narrower\") == ids(\"seen\") | narrow)"'
+# --softmax data: the same output ids, but the starting bundle's ids that the narrow data lacks
+# are not the loss's negatives, so their rows stay as they were (no weight decay here); with
+# --softmax seen, Adam moves them
+narrow_run='mm-train --bundle seen --steps 3 --batch 1 --context 64 --weight-decay 0 --threads 1 -q narrow.mmt'
+sh "$narrow_run --softmax data -o narrow-data && $narrow_run --softmax seen -o narrow-seen"
+sh 'mm-inspect --dump narrow.mmt | python3 -c "
+import json, struct, sys
+def rows(path):
+    data = open(path + \"/model.safetensors\", \"rb\").read()
+    n = struct.unpack(\"<Q\", data[:8])[0]
+    t = json.loads(data[8:8 + n])[\"model.embed_tokens.weight\"]
+    begin, end = t[\"data_offsets\"]
+    width = t[\"shape\"][1] * 4
+    return lambda r: data[8 + n + begin + r * width:8 + n + begin + (r + 1) * width]
+ids = lambda d: set(json.load(open(d + \"/config.json\"))[\"backbone\"][\"output_ids\"])
+narrow = {int(t) + 18 for line in sys.stdin if line.startswith(\"tokens \") for t in line.split()[1:]}
+markers = set(json.load(open(\"seen/config.json\"))[\"layout\"][\"markers\"].values())  # the layout adds them
+lacked = ids(\"seen\") - narrow - markers
+before = rows(\"seen\")
+for run in (\"narrow-data\", \"narrow-seen\"):
+    after = rows(run)
+    print(run, \"output ids as --softmax seen:\", ids(run) == ids(\"narrower\"), \"rows the data lacks unchanged:\",
+          sum(before(r) == after(r) for r in lacked), \"of\", len(lacked))
+summary = lambda run: json.load(open(run + \"/training.json\"))
+print(\"--softmax %s over %d ids, seen over %d; the data holds %d text ids\" % (summary(\"narrow-data\")[\"softmax\"],
+      summary(\"narrow-data\")[\"softmax_ids\"], summary(\"narrow-seen\")[\"softmax_ids\"], len(narrow)))"'
 
 # --pairs: two views of one thing per member (here a colour-and-shape phrase and a numbered
 # item, sharing no token, so that untrained embeddings match them by chance: 1 in 12); the
