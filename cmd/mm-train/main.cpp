@@ -120,9 +120,9 @@ int main(int argc, char** argv) {
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
     o.seed = opt.seed;
-    o.seen_softmax = softmax != "full";
-    o.softmax_data_only = softmax == "data";
-    if (o.zero_unseen && !o.seen_softmax) throw UsageError("--zero-unseen needs --softmax seen or data (the ids it keeps)");
+    using Softmax = train::TrainOptions::Softmax;
+    o.softmax = softmax == "seen" ? Softmax::Seen : softmax == "data" ? Softmax::Data : Softmax::Full;
+    if (o.zero_unseen && o.softmax == Softmax::Full) throw UsageError("--zero-unseen needs --softmax seen or data (the ids it keeps)");
     o.device = opt.device;
     o.threads = opt.threads;
     if (o.bundle.empty()) o.bundle = o.resume;

@@ -219,7 +219,10 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   write_text(dir / "config.json", config.dump(2) + "\n");
 }
 
-const char* softmax_name(const TrainOptions& o) { return o.softmax_data_only ? "data" : o.seen_softmax ? "seen" : "full"; }
+const char* softmax_name(const TrainOptions& o) {
+  using Softmax = TrainOptions::Softmax;
+  return o.softmax == Softmax::Data ? "data" : o.softmax == Softmax::Seen ? "seen" : "full";
+}
 
 ojson run_settings(const TrainOptions& o, const ExampleSet& data, const PairSet* pairs) {
   char hash[17];
@@ -337,10 +340,11 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
   // The ids the softmax runs over, and each vocabulary id's place among them.
   const int64_t vocab = int64_t(bundle.backbone.vocab_size);
   at::Tensor softmax_ids, place;
-  if (options.seen_softmax) {
+  const bool restricted = options.softmax != TrainOptions::Softmax::Full;
+  if (restricted) {
     // The starting bundle's output_ids stay among them: a later phase on other data must
-    // not take away what earlier phases taught the model to produce.
-    // With softmax_data_only they are output ids still, but not in the softmax.
+    // not take away what earlier phases taught the model to produce. With a Data softmax
+    // they are output ids still, but not in the softmax.
     std::vector<uint8_t> in_data(size_t(vocab), 0), kept(size_t(vocab), 0);
     for (const Example& e : data.examples)
       for (uint32_t id : e.ids) in_data[id] = 1;
@@ -349,7 +353,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
     for (int64_t id = 0; id < vocab; ++id) {
       const bool held = in_data[size_t(id)], listed = held || kept[size_t(id)];
       if (listed) output_ids.push_back(id);
-      if (held || (listed && !options.softmax_data_only))
+      if (held || (listed && options.softmax == TrainOptions::Softmax::Seen))
         where[size_t(id)] = int64_t(in_softmax.size()), in_softmax.push_back(id);
     }
     softmax_ids = at::tensor(in_softmax, at::kLong).to(device);
@@ -407,7 +411,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
     at::Tensor selected = hidden.reshape({-1, hidden.size(-1)}).index_select(0, where.to(device));
     at::Tensor wanted = flat_targets.index_select(0, where);
     at::Tensor logits;
-    if (options.seen_softmax) {
+    if (restricted) {
       logits = at::linear(selected, head.index_select(0, softmax_ids)).to(at::kFloat);
       wanted = place.index_select(0, wanted);
     } else {

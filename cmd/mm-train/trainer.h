@@ -27,16 +27,16 @@ struct TrainOptions {
   double clip = 1.0;                 // the gradients' global norm is clipped to this (0: off)
   uint64_t checkpoint_every = 0;     // also write a checkpoint every N steps (0: at the end only)
   uint64_t stop_after = 0;           // stop after this step (0: run to `steps`), as if interrupted
-  // The loss's softmax over every id of the vocabulary, or only over the ids the training
-  // examples hold (far cheaper when a world uses a few thousand of 40000 ids; the bundle
-  // written names them as its output_ids, the only ids inference then produces).
-  bool seen_softmax = false;
-  // With seen_softmax: the softmax runs over the examples' ids alone, and the starting
-  // bundle's other output_ids (still written as output_ids) are left out of it. Adam moves a
-  // row that is only ever a negative by about the learning rate each step, however small its
-  // gradient, so a phase without speech turns the audio codes' tied rows (mm-train(1)).
-  bool softmax_data_only = false;
-  // With seen_softmax: the bundle written (not the checkpoint, which resumes exactly) holds
+  // The loss's softmax over every id of the vocabulary (Full), or only over the ids the
+  // training examples hold and the starting bundle's output_ids (Seen: far cheaper when a
+  // world uses a few thousand of 40000 ids; the bundle written names them as its output_ids,
+  // the only ids inference then produces), or over the examples' ids alone (Data: the same
+  // output_ids, but the starting bundle's others are no negatives. Adam moves a row that is
+  // only ever a negative by about the learning rate each step, however small its gradient,
+  // so a phase without speech turns the audio codes' tied rows: mm-train(1)).
+  enum class Softmax { Full, Seen, Data };
+  Softmax softmax = Softmax::Full;
+  // With a Seen or Data softmax: the bundle written (not the checkpoint, which resumes exactly) holds
   // zeros in the embedding and head rows of ids the examples never hold. Training never
   // touched them but for weight decay, so they are the init's noise; zeros say the same and
   // compress (the default model's are two thirds of its weights).
