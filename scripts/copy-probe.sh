@@ -11,7 +11,7 @@
 #   ARMS="places rope" LONGER_STEPS=0 scripts/copy-probe.sh    # the other two place options
 #
 # The copy conversations are the edit corpus's first images, each given with "copy the
-# image" and answered with itself. Numbers a run printed are in the README.
+# image" and answered with itself. Numbers a run printed are in docs/training.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)

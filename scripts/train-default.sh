@@ -167,7 +167,7 @@ train_phase() {
 # "copy the image" (mm-world's copy_image, on the corpus's own scenes) from the drawn
 # weights (phase 0, $work/train0), and mixes those copies into phases 1 and 4.
 # scripts/copy-probe.sh found both needed for edits at a small size; fine-tuning the shipped
-# model with them did not teach it edits (README).
+# model with them did not teach it edits (docs/training.md).
 align_visual=${ALIGN_VISUAL:-0}
 copy_steps=${COPY_STEPS:-0}
 placing=() copies=() phase1_from=$work/start
