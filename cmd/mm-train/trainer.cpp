@@ -23,6 +23,7 @@
 #include "model/bundle.h"
 #include "model/llama.h"
 #include "model/safetensors.h"
+#include "splitmix64.h"
 
 namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
@@ -46,24 +47,13 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out) throw Error(path.string() + ": write failed");
 }
 
-// SplitMix64: the data order is a pure function of the seed and the epoch, the same on
+// 0 .. n-1 in the order of `epoch` for `seed`: a pure function of the three, the same on
 // every machine, so a checkpoint needs only the step to find its place.
-struct SplitMix {
-  uint64_t state;
-  uint64_t operator()() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-};
-
-// 0 .. n-1 in the order of `epoch` for `seed`: a pure function of the three.
 std::vector<size_t> shuffled(size_t n, uint64_t seed, uint64_t epoch) {
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
-  SplitMix rng{seed * 0x100000001B3ull + epoch + 1};
-  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  uint64_t state = seed * 0x100000001B3ull + epoch + 1;
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[splitmix64(state) % i]);
   return order;
 }
 

@@ -7,24 +7,18 @@
 #include <thread>
 
 #include "error.h"
+#include "splitmix64.h"
 #include "tokenize/audio_tokenizer.h"
 
 namespace mm::tokenize {
 
 namespace {
 
-uint64_t next_random(uint64_t& state) {  // splitmix64: the same sequence on every platform
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Seeded partial Fisher-Yates: the first `count` vectors become a uniform sample.
 void shuffle_front(std::vector<float>& vectors, size_t dims, size_t count, uint64_t& rng) {
   const size_t n = vectors.size() / dims;
   for (size_t i = 0; i < count && i < n; ++i) {
-    size_t j = i + size_t(next_random(rng) % (n - i));
+    size_t j = i + size_t(splitmix64(rng) % (n - i));
     if (j != i) std::swap_ranges(vectors.begin() + ptrdiff_t(i * dims), vectors.begin() + ptrdiff_t((i + 1) * dims),
                                  vectors.begin() + ptrdiff_t(j * dims));
   }

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "error.h"
+#include "splitmix64.h"
 #include "stream/segment.h"
 #include "tokenize/fft.h"
 
@@ -27,13 +28,6 @@ constexpr double kLoudnessWeight = 0.3;
 
 // Frame t's window covers [t * hop - pad, t * hop + hop + pad).
 int window_pad(const AudioCodebook& c) { return (c.window - c.hop) / 2; }
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 size_t nearest(const std::vector<float>& book, size_t count, size_t dims, const float* x) {
   size_t best = 0;

@@ -7,22 +7,16 @@
 #include <fmt/format.h>
 
 #include "error.h"
+#include "splitmix64.h"
 #include "tokenize/nearest.h"
 
 namespace mm::tokenize {
 
 namespace {
 
-// splitmix64: a tiny generator whose sequence is the same on every platform (the standard
-// library's distributions are not).
 struct Random {
   uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return splitmix64(state); }
   size_t below(size_t n) { return size_t(next() % n); }
 };
 

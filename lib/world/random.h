@@ -1,11 +1,13 @@
 // The world's own pseudo-random generator. std::uniform_*_distribution gives different
 // numbers under different standard libraries; the corpus must be the same everywhere, so
-// every draw goes through this fixed SplitMix64 and integer arithmetic only.
+// every draw goes through the project's SplitMix64 and integer arithmetic only.
 #pragma once
 
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "splitmix64.h"
 
 namespace mm::world {
 
@@ -14,10 +16,7 @@ class Random {
   explicit Random(uint64_t seed) : state_(seed) {}
 
   uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return splitmix64(state_);
   }
 
   // Uniform in [0, n), without modulo bias (rejection of the short last interval).

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "splitmix64.h"
 #include "stream/reader.h"
 #include "stream/segment.h"
 #include "stream/writer.h"
@@ -27,14 +28,9 @@ namespace {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-struct Rng {  // splitmix64: fast and good enough for synthetic data
+struct Rng {
   uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return mm::splitmix64(state); }
   double uniform() { return double(next() >> 11) * 0x1.0p-53; }
 };
 
