@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "media/audio.h"
+#include "support.h"
 
 using namespace mm;
 using namespace mm::media;
@@ -15,25 +16,21 @@ using namespace mm::media;
 namespace {
 
 struct Fixtures {
-  std::string dir;
+  test::ScratchDir scratch{"audio"};
+  const std::string dir = scratch.path();
   Fixtures() {
-    char pattern[] = "/tmp/mm-audio-XXXXXX";
-    dir = ::mkdtemp(pattern);
+    using test::ffmpeg;
     const std::string sine = "-f lavfi -i sine=frequency=440:sample_rate=44100:duration=1 -ac 2 ";
-    run(sine + dir + "/sine.wav");
-    run(sine + dir + "/sine.flac");
-    run(sine + "-c:a libvorbis " + dir + "/sine.ogg");
-    run(sine + "-c:a libmp3lame " + dir + "/sine.mp3");
-    run(sine + "-c:a libopus " + dir + "/sine.opus");
-    run(sine + "-c:a aac " + dir + "/sine.m4a");
-    run("-f lavfi -i sine=frequency=1000:sample_rate=8000:duration=0.5 " + dir + "/low.wav");
-    run("-f lavfi -i sine=frequency=1000:sample_rate=192000:duration=0.5 " + dir + "/high.wav");
-    run("-f lavfi -i testsrc=size=64x48:rate=10 -f lavfi -i sine=frequency=300:sample_rate=48000 -t 1 "
-        "-c:v libx264 -pix_fmt yuv420p -c:a aac " + dir + "/movie.mp4");
-  }
-  ~Fixtures() { std::filesystem::remove_all(dir); }
-  static void run(const std::string& args) {
-    REQUIRE(std::system(("ffmpeg -nostdin -loglevel error -y " + args).c_str()) == 0);
+    ffmpeg(sine + dir + "/sine.wav");
+    ffmpeg(sine + dir + "/sine.flac");
+    ffmpeg(sine + "-c:a libvorbis " + dir + "/sine.ogg");
+    ffmpeg(sine + "-c:a libmp3lame " + dir + "/sine.mp3");
+    ffmpeg(sine + "-c:a libopus " + dir + "/sine.opus");
+    ffmpeg(sine + "-c:a aac " + dir + "/sine.m4a");
+    ffmpeg("-f lavfi -i sine=frequency=1000:sample_rate=8000:duration=0.5 " + dir + "/low.wav");
+    ffmpeg("-f lavfi -i sine=frequency=1000:sample_rate=192000:duration=0.5 " + dir + "/high.wav");
+    ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -f lavfi -i sine=frequency=300:sample_rate=48000 -t 1 "
+           "-c:v libx264 -pix_fmt yuv420p -c:a aac " + dir + "/movie.mp4");
   }
 };
 

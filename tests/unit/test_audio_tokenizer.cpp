@@ -8,6 +8,7 @@
 #include "error.h"
 #include "media/audio.h"
 #include "media/resampler.h"
+#include "support.h"
 #include "tokenize/audio_fit.h"
 #include "tokenize/audio_quality.h"
 #include "tokenize/audio_tokenizer.h"
@@ -24,18 +25,15 @@ const AudioTokenizer& shipped() {
 
 // Fixtures made by the test: espeak-ng speech, FFmpeg's noise and sine sources, sox music.
 struct Fixtures {
-  std::string dir;
+  test::ScratchDir scratch{"audiotok"};
+  const std::string dir = scratch.path();
   Fixtures() {
-    char pattern[] = "/tmp/mm-audiotok-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    run("espeak-ng -v en-us -w " + dir + "/speech.wav 'The quick brown fox jumps over the lazy dog near the river bank.'");
-    run("ffmpeg -nostdin -loglevel error -f lavfi -i anoisesrc=color=pink:amplitude=0.3:sample_rate=16000:duration=2:seed=7 " +
+    test::run_quietly("espeak-ng -v en-us -w " + dir + "/speech.wav 'The quick brown fox jumps over the lazy dog near the river bank.'");
+    test::ffmpeg("-f lavfi -i anoisesrc=color=pink:amplitude=0.3:sample_rate=16000:duration=2:seed=7 " +
         dir + "/noise.wav");
-    run("ffmpeg -nostdin -loglevel error -f lavfi -i sine=frequency=440:sample_rate=16000:duration=1 " + dir + "/sine.wav");
-    run("sox -R -n -r 16000 " + dir + "/chord.wav synth 2 pluck C3 pluck E3 pluck G3 pluck C4 gain -6");
+    test::ffmpeg("-f lavfi -i sine=frequency=440:sample_rate=16000:duration=1 " + dir + "/sine.wav");
+    test::run_quietly("sox -R -n -r 16000 " + dir + "/chord.wav synth 2 pluck C3 pluck E3 pluck G3 pluck C4 gain -6");
   }
-  ~Fixtures() { std::filesystem::remove_all(dir); }
-  static void run(const std::string& command) { REQUIRE(std::system((command + " >/dev/null 2>&1").c_str()) == 0); }
 };
 
 const Fixtures& fixtures() {

@@ -12,18 +12,15 @@
 
 #include "cli/files.h"
 #include "error.h"
+#include "support.h"
 
 using namespace mm;
 
 namespace {
 
 struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/mm-test-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+  test::ScratchDir scratch{"files"};
+  const std::string path = scratch.path();
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
     DIR* dir = ::opendir(path.c_str());

@@ -12,9 +12,12 @@
 #include "media/image_io.h"
 #include "media/quality.h"
 #include "media/resize.h"
+#include "support.h"
 
 using namespace mm;
 using namespace mm::media;
+
+using mm::test::error_of;
 
 namespace {
 
@@ -37,15 +40,6 @@ Image test_picture(int w, int h) {
 
 std::string_view view(const std::vector<uint8_t>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 uint32_t crc32(const uint8_t* data, size_t n) {
@@ -105,17 +99,15 @@ TEST_CASE("real photos of every format FFmpeg and libpng read") {
   Image rgba = read_image(data + "/opencv-logo.png");  // transparency onto white
   CHECK(rgba.rgb[0] == 255);
   CHECK(rgba.rgb[1] == 255);
-  char pattern[] = "/tmp/mm-image-XXXXXX";
-  std::string dir = ::mkdtemp(pattern);
+  test::ScratchDir scratch("image");
+  const std::string& dir = scratch.path();
   for (std::string ext : {"bmp", "tiff", "webp"}) {
-    std::string command = "ffmpeg -nostdin -loglevel error -y -i " + data + "/home.jpg " + dir + "/home." + ext;
-    REQUIRE(std::system(command.c_str()) == 0);
+    test::ffmpeg("-i " + data + "/home.jpg " + dir + "/home." + ext);
     Image image = read_image(dir + "/home." + ext);
     CHECK(image.width == 512);
     CHECK(image.height == 384);
     if (ext != "webp") CHECK(psnr(image, read_image(data + "/home.jpg")) > 40);
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("bad image input is one clear error") {

@@ -5,8 +5,11 @@
 
 #include "error.h"
 #include "generate/layout.h"
+#include "support.h"
 
 using namespace mm::generate;
+
+using mm::test::error_of;
 
 namespace {
 
@@ -22,15 +25,6 @@ std::vector<uint32_t> build(const Layout& layout, const std::vector<SequencePars
     builder.end_segment();
   }
   return builder.ids();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const mm::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "media/video.h"
+#include "support.h"
 
 using namespace mm;
 using namespace mm::media;
@@ -15,18 +16,13 @@ namespace {
 
 // Fixtures made by FFmpeg's test sources in a scratch directory, once per run.
 struct Fixtures {
-  std::string dir;
+  test::ScratchDir scratch{"video"};
+  const std::string dir = scratch.path();
   Fixtures() {
-    char pattern[] = "/tmp/mm-video-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    run("-f lavfi -i testsrc=size=160x120:rate=25 -t 2 -c:v libx264 -pix_fmt yuv420p " + dir + "/test.mp4");
-    run("-f lavfi -i testsrc2=size=96x64:rate=10 -t 3 -c:v mjpeg " + dir + "/test.avi");
-    run("-f lavfi -i testsrc=size=64x48:rate=5 -t 2 -c:v libvpx-vp9 " + dir + "/test.webm");
-  }
-  ~Fixtures() { std::filesystem::remove_all(dir); }
-  static void run(const std::string& args) {
-    std::string command = "ffmpeg -nostdin -loglevel error -y " + args;
-    REQUIRE(std::system(command.c_str()) == 0);
+    using test::ffmpeg;
+    ffmpeg("-f lavfi -i testsrc=size=160x120:rate=25 -t 2 -c:v libx264 -pix_fmt yuv420p " + dir + "/test.mp4");
+    ffmpeg("-f lavfi -i testsrc2=size=96x64:rate=10 -t 3 -c:v mjpeg " + dir + "/test.avi");
+    ffmpeg("-f lavfi -i testsrc=size=64x48:rate=5 -t 2 -c:v libvpx-vp9 " + dir + "/test.webm");
   }
 };
 
@@ -119,7 +115,7 @@ TEST_CASE("video: encode to MP4 and GIF, then decode what was written") {
 
 TEST_CASE("video: damaged and wrong inputs") {
   std::string cut = fixtures().dir + "/cut.avi";
-  Fixtures::run("-f lavfi -i testsrc2=size=96x64:rate=10 -t 3 -c:v mjpeg " + cut);
+  test::ffmpeg("-f lavfi -i testsrc2=size=96x64:rate=10 -t 3 -c:v mjpeg " + cut);
   std::filesystem::resize_file(cut, std::filesystem::file_size(cut) / 2);
   VideoDecoder decoder(cut, {});
   VideoFrame frame;

@@ -11,6 +11,7 @@
 #include "stream/io.h"
 #include "stream/reader.h"
 #include "stream/writer.h"
+#include "support.h"
 #include "tokenize/video_segments.h"
 #include "tokenize/visual_decoder.h"
 
@@ -21,16 +22,9 @@ namespace {
 std::string default_codebook() { return std::string(MM_SOURCE_DIR) + "/models/default/image-vq.bin"; }
 
 struct Clip {
-  std::string dir, path;
-  Clip() {
-    char pattern[] = "/tmp/mm-segments-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    path = dir + "/clip.mp4";
-    std::string command = "ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=64x48:rate=10 -t 2 "
-                          "-c:v libx264 -pix_fmt yuv420p " + path;
-    REQUIRE(std::system(command.c_str()) == 0);
-  }
-  ~Clip() { std::filesystem::remove_all(dir); }
+  test::ScratchDir scratch{"segments"};
+  const std::string dir = scratch.path(), path = dir + "/clip.mp4";
+  Clip() { test::ffmpeg("-f lavfi -i testsrc2=size=64x48:rate=10 -t 2 -c:v libx264 -pix_fmt yuv420p " + path); }
 };
 
 struct Segment {

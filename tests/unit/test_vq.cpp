@@ -9,6 +9,7 @@
 #include "media/image_io.h"
 #include "media/quality.h"
 #include "media/resize.h"
+#include "support.h"
 #include "tokenize/image_tokenizer.h"
 #include "tokenize/visual_decoder.h"
 #include "tokenize/visual_metadata.h"
@@ -18,16 +19,9 @@
 using namespace mm;
 using namespace mm::tokenize;
 
-namespace {
+using mm::test::error_of;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+namespace {
 
 std::string as_string(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
 

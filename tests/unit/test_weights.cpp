@@ -17,10 +17,13 @@
 #include "model/bundle.h"
 #include "model/bundle_tools.h"
 #include "model/safetensors.h"
+#include "support.h"
 #include "tokenize/vq_codebook.h"
 
 using namespace mm::model;
 namespace fs = std::filesystem;
+
+using mm::test::error_of;
 
 namespace {
 
@@ -32,15 +35,6 @@ struct TempDir {
   }
   ~TempDir() { fs::remove_all(path); }
 };
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const mm::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 const char* kTiny = R"({"name": "t", "backbone": {"vocab_size": 11, "hidden_size": 8, "num_hidden_layers": 2,
   "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 12, "max_position_embeddings": 16,
