@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   train::TrainOptions o;
   std::vector<std::string> inputs, pair_inputs;
   std::string scored = "answers", unit = "file", softmax = "full";
+  const std::vector<std::string> softmax_names(std::begin(train::TrainOptions::kSoftmaxNames),
+                                               std::end(train::TrainOptions::kSoftmaxNames));
   uint64_t log_every = 10;
   auto& app = program.app();
   app.add_option("STREAM", inputs, "Training streams: .mmt files or directories of them (see --example)")
@@ -72,7 +75,7 @@ int main(int argc, char** argv) {
                  "bundle's output_ids (seen: much faster; the bundle names them as its output_ids, the only ids it "
                  "then produces), or only the ids the streams hold (data: as seen, but the starting bundle's other "
                  "output ids are never the loss's negatives, so a phase on narrower data leaves their rows as they were)")
-      ->check(CLI::IsMember({"full", "seen", "data"}))
+      ->check(CLI::IsMember(softmax_names))
       ->capture_default_str();
   app.add_option("--example", unit, "What one example is: a file (its members the turns of one conversation) or each member of a stream")
       ->check(CLI::IsMember({"file", "member"}))
@@ -121,7 +124,7 @@ int main(int argc, char** argv) {
     const auto& opt = program.options();
     o.seed = opt.seed;
     using Softmax = train::TrainOptions::Softmax;
-    o.softmax = softmax == "seen" ? Softmax::Seen : softmax == "data" ? Softmax::Data : Softmax::Full;
+    o.softmax = Softmax(std::find(softmax_names.begin(), softmax_names.end(), softmax) - softmax_names.begin());
     if (o.zero_unseen && o.softmax == Softmax::Full) throw UsageError("--zero-unseen needs --softmax seen or data (the ids it keeps)");
     o.device = opt.device;
     o.threads = opt.threads;

@@ -209,10 +209,7 @@ void write_bundle(const model::Llama& model, const std::string& source_dir, cons
   write_text(dir / "config.json", config.dump(2) + "\n");
 }
 
-const char* softmax_name(const TrainOptions& o) {
-  using Softmax = TrainOptions::Softmax;
-  return o.softmax == Softmax::Data ? "data" : o.softmax == Softmax::Seen ? "seen" : "full";
-}
+const char* softmax_name(const TrainOptions& o) { return TrainOptions::kSoftmaxNames[int(o.softmax)]; }
 
 ojson run_settings(const TrainOptions& o, const ExampleSet& data, const PairSet* pairs) {
   char hash[17];

@@ -35,6 +35,8 @@ struct TrainOptions {
   // only ever a negative by about the learning rate each step, however small its gradient,
   // so a phase without speech turns the audio codes' tied rows: mm-train(1)).
   enum class Softmax { Full, Seen, Data };
+  // Their names, as --softmax takes them and training.json records them, in the enum's order.
+  static constexpr const char* kSoftmaxNames[] = {"full", "seen", "data"};
   Softmax softmax = Softmax::Full;
   // With a Seen or Data softmax: the bundle written (not the checkpoint, which resumes exactly) holds
   // zeros in the embedding and head rows of ids the examples never hold. Training never
