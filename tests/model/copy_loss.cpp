@@ -7,10 +7,13 @@
 // (a softmax over the bundle's output_ids, as mm-train --softmax seen), and prints the mean
 // loss in nats of each class: the codes of a later image that repeat the image before at
 // their place (copy) or not (changed), background (code 0) or object; the first image's
-// codes; everything else. Ids outside the output_ids are counted apart.
+// codes (a drawing's), background or object; everything else. For object codes, also the
+// part of their loss that is placing an object there at all (-log P(not background)). Ids outside the output_ids are counted apart.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -75,15 +78,21 @@ int main(int argc, char** argv) try {
       const double loss = -log_probs[int64_t(t)][column[size_t(ids[t + 1])]].item<double>();
       const int image = image_of[t + 1];
       std::string kind = "other";
+      const char* part = uint32_t(ids[t + 1]) == background ? "-background" : "-object";
       if (image == 0) {
-        kind = "first-image";
+        kind = std::string("first-image") + part;
       } else if (image > 0) {
         const auto& before = images[size_t(image) - 1];
         auto same = before.find({places[t + 1].row, places[t + 1].column});
-        kind = std::string(same != before.end() && same->second == ids[t + 1] ? "copy" : "changed") +
-               (uint32_t(ids[t + 1]) == background ? "-background" : "-object");
+        kind = std::string(same != before.end() && same->second == ids[t + 1] ? "copy" : "changed") + part;
       }
       for (const std::string& k : {kind, std::string("all")}) sums[k].first += loss, ++sums[k].second;
+      if (image >= 0 && uint32_t(ids[t + 1]) != background && column[background] >= 0) {
+        // Of that loss, what knowing an object is there costs: -log P(not background).
+        const double p_background = std::exp(log_probs[int64_t(t)][column[background]].item<double>());
+        auto& s = sums[kind + "-not-background"];
+        s.first += -std::log1p(-std::min(p_background, 1.0 - 1e-12)), ++s.second;
+      }
     }
   }
   for (const auto& [kind, s] : sums)
