@@ -8,7 +8,8 @@
 // loss in nats of each class: the codes of a later image that repeat the image before at
 // their place (copy) or not (changed), background (code 0) or object; the first image's
 // codes (a drawing's), background or object; everything else. For object codes, also the
-// part of their loss that is placing an object there at all (-log P(not background)). Ids outside the output_ids are counted apart.
+// part of their loss that is placing an object there at all (-log P(not background)). Ids
+// outside the output_ids are counted apart.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -96,7 +97,7 @@ int main(int argc, char** argv) try {
     }
   }
   for (const auto& [kind, s] : sums)
-    std::printf("%-18s %8llu ids %8.4f nats\n", kind.c_str(), (unsigned long long)s.second, s.first / double(s.second));
+    std::printf("%-34s %8llu ids %8.4f nats\n", kind.c_str(), (unsigned long long)s.second, s.first / double(s.second));
   if (unproducible > 0)
     std::printf("and %llu answer ids that are not among the bundle's output_ids (it never produces them; not counted)\n",
                 (unsigned long long)unproducible);
