@@ -13,16 +13,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 export PATH=$bin:$PATH
-cp "$root"/models/default/{text-bpe.json,image-vq.bin,audio-env.bin} .
 cat > bench.json <<'JSON'
 {"name": "bench-24m", "backbone": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 8,
-  "num_key_value_heads": 4, "intermediate_size": 768, "max_position_embeddings": 8192},
- "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}, "code": {"type": "bpe", "file": "text-bpe.json"},
-  "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-  "video": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-  "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+  "num_key_value_heads": 4, "intermediate_size": 768, "max_position_embeddings": 8192}}
 JSON
-mm-bundle init -q --seed 1 --config bench.json bundle
+mm-bundle init -q --seed 1 --config bench.json --tokenizers "$root/models/default" bundle
 export MM_BUNDLE=$work/bundle
 params=$(mm-bundle info --json bundle | python3 -c 'import json,sys; print(json.load(sys.stdin)["parameters"])' 2>/dev/null || echo "?")
 mm-tokenize --role user --text "A red circle above a blue square, on a white background." -o prompt.mmt

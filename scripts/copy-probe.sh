@@ -22,27 +22,22 @@ longer_steps=${LONGER_STEPS:-3000}
 threads=${THREADS:-1}
 mkdir -p "$work"
 
-# The config of scripts/train-default.sh at a quarter of the width's cost.
-mkdir -p "$work/config"
-cp "$here"/models/default/{text-bpe.json,audio-env.bin,image-vq.bin} "$work/config/"
-cat > "$work/config/config.json" <<'JSON'
+# The model of scripts/train-default.sh at a quarter of the width's cost, over the default
+# bundle's tokenizers (which also tokenize the corpora).
+tokenizers=$here/models/default
+cat > "$work/model.json" <<'JSON'
 {"name": "mm-copy-probe",
  "backbone": {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
-              "intermediate_size": 384, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true},
- "tokenizers": {
-    "text": {"type": "bpe", "file": "text-bpe.json"},
-    "code": {"type": "bpe", "file": "text-bpe.json"},
-    "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-    "video": {"type": "vq", "file": "image-vq.bin"},
-    "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+              "intermediate_size": 384, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true}}
 JSON
-[ -d "$work/start" ] || "$bin/mm-bundle" init -q --config "$work/config/config.json" --seed 7 --embed-codebook "$work/start"
+[ -d "$work/start" ] ||
+  "$bin/mm-bundle" init -q --config "$work/model.json" --tokenizers "$tokenizers" --seed 7 --embed-codebook "$work/start"
 
 # edits NAME FIRST COUNT: two-turn edit conversations of COUNT training scenes (seed 1) from FIRST.
 edits() {
   [ -f "$work/$1.mmt" ] && return 0
   "$bin/mm-world" --split train --seed 1 --first "$2" --count "$3" --size 64 --tasks edit_image --threads 2 -q "$work/$1"
-  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size 64 --levels 1 --fps 1 \
+  python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$tokenizers" --size 64 --levels 1 --fps 1 \
     --max-frames 2 --tasks edit_image "$work/$1/manifest.jsonl" "$work/$1.mmt"
 }
 # copies IN OUT COUNT: the first COUNT conversations of IN, each reduced to its first image,

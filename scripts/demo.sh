@@ -77,18 +77,12 @@ echo "$speech: $(soxi -s "$speech") samples at $(soxi -r "$speech") Hz -> $(mm-i
 
 step "generation on a tiny bundle with random weights (mm-bundle init): the grammar holds, the content is noise"
 models=$(dirname "$0")/../models/default
-mkdir -p "$out/tiny-src"
-cp "$models"/text-bpe.json "$models"/image-vq.bin "$models"/audio-env.bin "$out/tiny-src/"
-cat > "$out/tiny-src/config.json" <<'JSON'
+cat > "$out/tiny.json" <<'JSON'
 {"name": "demo-tiny", "backbone": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-  "num_key_value_heads": 2, "intermediate_size": 128, "max_position_embeddings": 16384},
- "tokenizers": {"text": {"type": "bpe", "file": "text-bpe.json"}, "code": {"type": "bpe", "file": "text-bpe.json"},
-  "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-  "video": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-  "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+  "num_key_value_heads": 2, "intermediate_size": 128, "max_position_embeddings": 16384}}
 JSON
 rm -rf "$out/tiny"
-mm-bundle init -q --seed 1 --config "$out/tiny-src/config.json" "$out/tiny"
+mm-bundle init -q --seed 1 --config "$out/tiny.json" --tokenizers "$models" "$out/tiny"
 mm-tokenize --role user --text "a red circle above a blue square" \
   | mm-generate --bundle "$out/tiny" --image 48x16 --seed 7 -f -o "$out/generated.mmt"
 mm-inspect "$out/generated.mmt"

@@ -111,21 +111,17 @@ if [ -n "${FROM:-}" ]; then
   exit 0
 fi
 
+# The tokenizers: the default bundle's (its config, vocabulary layout and files), with
+# IMAGE_VQ's codebook if given; the corpora are tokenized with them and the model takes them.
+mkdir -p "$work/config"
+cp "$here"/models/default/{config.json,text-bpe.json,audio-env.bin} "$work/config/"
+cp "$image_vq" "$work/config/image-vq.bin"
 # The model: a small Llama (GQA, SwiGLU, tied head) over the default tokenizers' vocabulary;
 # 15.0M parameters, 10.3M of them the embedding of ids the world never uses.
-mkdir -p "$work/config"
-cp "$here"/models/default/{text-bpe.json,audio-env.bin} "$work/config/"
-cp "$image_vq" "$work/config/image-vq.bin"
-cat > "$work/config/config.json" <<'JSON'
+cat > "$work/model.json" <<'JSON'
 {"name": "mm-default",
  "backbone": {"hidden_size": 256, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2,
-              "intermediate_size": 768, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true},
- "tokenizers": {
-    "text": {"type": "bpe", "file": "text-bpe.json"},
-    "code": {"type": "bpe", "file": "text-bpe.json"},
-    "image": {"type": "vq", "file": "image-vq.bin", "vocab_size": 4096},
-    "video": {"type": "vq", "file": "image-vq.bin"},
-    "audio": {"type": "audio-env", "file": "audio-env.bin", "vocab_size": 4096}}}
+              "intermediate_size": 768, "max_position_embeddings": 1024, "rope_theta": 10000, "tie_word_embeddings": true}}
 JSON
 
 # make_corpus OUT WORLD TASKS FIRST COUNT WORLD_THREADS [WORLD-CORPUS OPTION...]: the packed
@@ -152,7 +148,8 @@ rm -rf "$work/start"
 # --embed-codebook): measured on this corpus, the loss over steps 501-600 was 0.75 against
 # 0.87 from noise (the same seeds); on 20 held-out scenes the exact captions and code scored
 # 0.20 and 0.25 at step 4000, where from noise they had scored 0.00 at steps 1000 and 3100.
-"$bin/mm-bundle" init -q --config "$work/config/config.json" --seed $init_seed --embed-codebook "$work/start"
+"$bin/mm-bundle" init -q --config "$work/model.json" --tokenizers "$work/config" --seed $init_seed --embed-codebook \
+  "$work/start"
 
 # train_phase OUT FROM STREAM... OPTION...: one phase of mm-train over the streams, from
 # bundle FROM into OUT, with the settings every phase shares (rows of $context ids, $batch

@@ -151,12 +151,28 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
   if (!config.is_object() || !config.contains("backbone") || !config["backbone"].is_object())
     throw Error(config_path + ": no \"backbone\" object");
   fs::path config_dir = fs::path(config_path).parent_path();
-  try {
-    if (!config.contains("layout") && config.contains("tokenizers") && !config["tokenizers"].empty()) {
-      generate::Layout layout = pack_layout(config["tokenizers"], config_dir);
-      config["layout"] = ojson::parse(layout.to_json());
-      if (!config["backbone"].contains("vocab_size")) config["backbone"]["vocab_size"] = layout.vocab_size();
+  if (!options.tokenizers_from.empty()) {
+    if (config.contains("tokenizers") || config.contains("layout"))
+      throw UsageError(config_path + ": has its own \"tokenizers\" or \"layout\"; --tokenizers takes them from " +
+                       options.tokenizers_from);
+    const std::string from_path = (fs::path(options.tokenizers_from) / "config.json").string();
+    ojson from;
+    try {
+      from = ojson::parse(slurp(from_path));
+    } catch (const ojson::exception& e) {
+      throw Error(from_path + ": not JSON: " + e.what());
     }
+    if (!from.is_object() || !from.contains("tokenizers") || !from["tokenizers"].is_object() || from["tokenizers"].empty())
+      throw Error(from_path + ": no tokenizers to take");
+    config["tokenizers"] = from["tokenizers"];
+    if (from.contains("layout")) config["layout"] = from["layout"];
+    config_dir = options.tokenizers_from;
+  }
+  try {
+    if (!config.contains("layout") && config.contains("tokenizers") && !config["tokenizers"].empty())
+      config["layout"] = ojson::parse(pack_layout(config["tokenizers"], config_dir).to_json());
+    if (config.contains("layout") && !config["backbone"].contains("vocab_size"))
+      config["backbone"]["vocab_size"] = generate::Layout::from_json(config["layout"].dump()).vocab_size();
   } catch (const Error& e) {
     throw Error(config_path + ": " + e.what());
   }

@@ -17,14 +17,17 @@ struct InitOptions {
   // noise: codes of the same colour and shape start near each other, so a model need not
   // learn each code alone.
   bool embed_codebook = false;
+  // A bundle whose tokenizers, their files and its id layout the new one takes, so that the
+  // config needs only its name and backbone and the two read the same streams alike.
+  std::string tokenizers_from = "";
 };
 
 // Reads the config at `config_path` (a bundle config; "layout" may be omitted, then it is
 // packed from the tokenizers' vocabulary sizes, and a missing backbone "vocab_size" is the
 // layout's), writes `dir`/config.json and the weights, and copies the tokenizer files the
-// config names (relative to the config's directory). Weights are drawn from a seeded normal
-// (std 0.02; norm weights 1 + N(0, 0.1), biases N(0, 0.1) so that tests see them), but
-// see InitOptions::embed_codebook.
+// config names (relative to the config's directory, or to InitOptions::tokenizers_from).
+// Weights are drawn from a seeded normal (std 0.02; norm weights 1 + N(0, 0.1), biases
+// N(0, 0.1) so that tests see them), but see InitOptions::embed_codebook.
 void init_bundle(const std::string& config_path, const std::string& dir, const InitOptions& options);
 
 // A description of the bundle: text for people, or JSON.

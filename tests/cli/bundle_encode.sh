@@ -18,6 +18,10 @@ sh 'cp -r small broken && printf "\x01" | dd of=broken/model.safetensors bs=1 se
 sh 'sed "s/\"intermediate_size\": 48/\"intermediate_size\": 64/" small/config.json > wide.json && mkdir wide && cp wide.json wide/config.json && cp small/model.safetensors wide/ && mm-bundle verify wide 2>&1 | sed "s/ in [^ ]*,/ in FILE,/"'
 run mm-bundle verify nowhere
 run mm-bundle init small2
+# --tokenizers: another bundle's tokenizers, files and layout under a config that has only a backbone
+sh 'grep -v tokenizers small.json | sed "s/\"qk_norm\": \"rmsnorm\"},/\"qk_norm\": \"rmsnorm\"}}/" > backbone.json && mm-bundle init -q --config backbone.json --tokenizers small --seed 5 taken && cmp small/model.safetensors taken/model.safetensors && ls taken && python3 -c "import json; a, b = (json.load(open(d + \"/config.json\")) for d in (\"small\", \"taken\")); print(\"same layout\" if a[\"layout\"] == b[\"layout\"] else \"OTHER LAYOUT\")"'
+run mm-bundle init -q --config small.json --tokenizers small twice
+run mm-bundle verify --tokenizers small small
 run mm-bundle frobnicate small
 
 # embeddings: one f32 tensor per segment, of unit length, the stream otherwise unchanged

@@ -253,6 +253,45 @@ TEST_CASE("bundle: init --embed-codebook starts image codes that look alike near
         "--embed-codebook needs the config's tokenizers and layout");
 }
 
+TEST_CASE("bundle: init --tokenizers takes another bundle's tokenizers, files and layout") {
+  TempDir dir;
+  const std::string backbone = R"("backbone": {"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+    "num_key_value_heads": 1, "intermediate_size": 12, "max_position_embeddings": 16})";
+  write_text(dir.path / "vq.bin", "codebook bytes");  // copied, not read: the vocab_size is given
+  write_text(dir.path / "with.json", R"({"name": "src", )" + backbone +
+                                         R"(, "tokenizers": {"image": {"type": "vq", "file": "vq.bin", "vocab_size": 16}}})");
+  write_text(dir.path / "without.json", R"({"name": "taken", )" + backbone + "}");
+  const std::string src = (dir.path / "src").string(), taken = (dir.path / "taken").string();
+  init_bundle((dir.path / "with.json").string(), src, {"f32", 5, 1});
+  init_bundle((dir.path / "without.json").string(), taken, {"f32", 5, 1, false, src});
+  const BundleConfig a = BundleConfig::load(src), b = BundleConfig::load(taken);
+  CHECK(b.name == "taken");
+  CHECK(b.layout_json == a.layout_json);
+  CHECK(b.tokenizers_json == a.tokenizers_json);
+  CHECK(b.backbone.vocab_size == a.backbone.vocab_size);
+  CHECK(fs::exists(fs::path(taken) / "vq.bin"));
+  auto bytes = [](const std::string& d) {
+    std::ifstream in(d + "/model.safetensors", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK(bytes(taken) == bytes(src));  // the same model, the same seed
+
+  const std::string with = (dir.path / "with.json").string();
+  CHECK(error_of([&] { init_bundle(with, (dir.path / "x").string(), {"f32", 5, 1, false, src}); }) ==
+        with + ": has its own \"tokenizers\" or \"layout\"; --tokenizers takes them from " + src);
+  const std::string none = (dir.path / "none").string();
+  CHECK(error_of([&] {
+          init_bundle((dir.path / "without.json").string(), (dir.path / "x").string(), {"f32", 5, 1, false, none});
+        }) == none + "/config.json: cannot open");
+  write_text(dir.path / "c.json", kTiny);
+  const std::string bare = (dir.path / "bare").string();
+  init_bundle((dir.path / "c.json").string(), bare, {"f32", 1, 1});
+  CHECK(error_of([&] {
+          init_bundle((dir.path / "without.json").string(), (dir.path / "x").string(), {"f32", 5, 1, false, bare});
+        }) == bare + "/config.json: no tokenizers to take");
+  CHECK_FALSE(fs::exists(dir.path / "x"));  // nothing written for a config that fails
+}
+
 TEST_CASE("bundle: sharded weights load through the index; a wrong index is named") {
   TempDir dir;
   write_text(dir.path / "c.json", kTiny);
