@@ -84,7 +84,7 @@ void AudioRenderer::close() {
   if (writer_) {
     writer_->finish();
     writer_.reset();
-    deferred_.push_back(std::move(file_));
+    files_.hold(std::move(file_));
   }
   tapped_ = false;
   next_part_ = 0;
@@ -92,12 +92,7 @@ void AudioRenderer::close() {
 
 std::vector<std::string> AudioRenderer::finish() {
   close();
-  for (auto& file : deferred_) {
-    file->commit();
-    written_.push_back(file->name());
-  }
-  deferred_.clear();
-  return written_;
+  return files_.commit_held();
 }
 
 }  // namespace mm::cli

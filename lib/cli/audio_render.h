@@ -69,8 +69,7 @@ class AudioRenderer {
   std::unique_ptr<media::Resampler> resampler_;
   std::unique_ptr<Output> file_;
   std::unique_ptr<media::AudioWriter> writer_;
-  std::vector<std::unique_ptr<Output>> deferred_;
-  std::vector<std::string> written_;
+  OutputFiles files_;
 };
 
 }  // namespace mm::cli

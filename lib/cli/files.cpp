@@ -159,4 +159,15 @@ void Output::commit() {
   committed_ = true;
 }
 
+void OutputFiles::commit(Output& file) {
+  file.commit();
+  if (!file.is_stdout()) names_.push_back(file.name());
+}
+
+const std::vector<std::string>& OutputFiles::commit_held() {
+  for (auto& file : held_) commit(*file);
+  held_.clear();
+  return names_;
+}
+
 }  // namespace mm::cli

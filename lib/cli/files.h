@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "stream/io.h"
 
@@ -58,6 +59,21 @@ class Output {
   bool direct_ = false;  // a device or FIFO, written in place
   int fd_ = -1;
   std::unique_ptr<stream::FdSink> sink_;
+};
+
+// The files a renderer writes over one stream: each committed when it is complete, or held
+// and committed together at the end (one -o FILE for the whole stream, so that a stream that
+// fails half-way leaves none of them).
+class OutputFiles {
+ public:
+  void commit(Output& file);  // commits it now
+  void hold(std::unique_ptr<Output> file) { held_.push_back(std::move(file)); }
+  // Commits the held files; returns the names of every file committed, in order (not stdout).
+  const std::vector<std::string>& commit_held();
+
+ private:
+  std::vector<std::unique_ptr<Output>> held_;
+  std::vector<std::string> names_;
 };
 
 // True when `path` names stdin/stdout.

@@ -94,12 +94,10 @@ void VisualRenderer::end(bool defer) {
   auto file = std::make_unique<Output>(image_path_.empty() ? "-" : image_path_, Content::Binary,
                                        image_path_.empty() || force_);
   file->sink().write(bytes.data(), bytes.size());
-  if (defer) {
-    deferred_.push_back(std::move(file));
-    return;
-  }
-  file->commit();
-  if (!image_path_.empty()) written_.push_back(file->name());
+  if (defer)
+    files_.hold(std::move(file));
+  else
+    files_.commit(*file);
 }
 
 void VisualRenderer::close_video() {
@@ -107,19 +105,13 @@ void VisualRenderer::close_video() {
   encoder_->finish();
   encoder_.reset();
   if (before_video_commit) before_video_commit(video_file_->temp_path());
-  video_file_->commit();
-  written_.push_back(video_file_->name());
+  files_.commit(*video_file_);
   video_file_.reset();
 }
 
 std::vector<std::string> VisualRenderer::finish() {
   close_video();
-  for (auto& file : deferred_) {
-    file->commit();
-    written_.push_back(file->name());
-  }
-  deferred_.clear();
-  return written_;
+  return files_.commit_held();
 }
 
 }  // namespace mm::cli

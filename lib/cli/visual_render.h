@@ -55,8 +55,7 @@ class VisualRenderer {
   std::unique_ptr<media::VideoEncoder> encoder_;
   int video_width_ = 0, video_height_ = 0;  // of the video being written
   std::unique_ptr<Output> image_file_;
-  std::vector<std::unique_ptr<Output>> deferred_;
-  std::vector<std::string> written_;
+  OutputFiles files_;
 };
 
 }  // namespace mm::cli

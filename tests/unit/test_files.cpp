@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +66,33 @@ TEST_CASE("a failed program leaves no output and no temporary") {
     out.sink().write("partial", 7);
   }
   CHECK(dir.entries().empty());
+}
+
+TEST_CASE("a renderer's files: committed now or held to the end; held ones vanish on failure") {
+  TempDir dir;
+  auto file = [&](const std::string& name) {
+    auto out = std::make_unique<cli::Output>(dir.path + "/" + name, cli::Content::Binary, false);
+    out->sink().write(name.data(), name.size());
+    return out;
+  };
+  {
+    cli::OutputFiles files;
+    auto now = file("now.png");
+    files.commit(*now);
+    files.hold(file("held-1.png"));
+    files.hold(file("held-2.png"));
+    CHECK(read_file(dir.path + "/now.png") == "now.png");
+    CHECK(::access((dir.path + "/held-1.png").c_str(), F_OK) != 0);
+    CHECK(files.commit_held() ==
+          std::vector<std::string>{dir.path + "/now.png", dir.path + "/held-1.png", dir.path + "/held-2.png"});
+    CHECK(read_file(dir.path + "/held-2.png") == "held-2.png");
+  }
+  {
+    cli::OutputFiles files;
+    files.hold(file("never.png"));
+  }  // the stream failed before the end: nothing of it is left
+  CHECK(dir.entries().size() == 3);
+  CHECK(::access((dir.path + "/never.png").c_str(), F_OK) != 0);
 }
 
 TEST_CASE("an existing file is kept unless forced") {
