@@ -2,7 +2,8 @@
 # Scores a bundle on held-out scenes of the world (seed 0, never trained on): mm-world writes
 # the scenes, scripts/world-corpus.py --prompts makes each task's user turn, the bundle
 # answers (mm-describe for text, mm-generate for drawing code and images, greedy or top-k 20
-# with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily) and mm-score grades the
+# with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily; BEST_OF=N keeps the best
+# of N drawings by the model's own judge, mm-generate --best-of) and mm-score grades the
 # answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
 # would: the model edits the image, then gets the second instruction after its own first
 # edit, and both turns must be right. copy_image (answer with the image given; not in the
@@ -23,6 +24,7 @@ tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,d
 threads=${THREADS:-1}
 read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
 read -r -a edit_sampling <<< "${EDIT_SAMPLING:---top-k 20 --seed 1}"  # how edited images are drawn
+best_of=${BEST_OF:-0}  # N > 1: each drawing is the best of N samples by the model's own judge (mm-generate --best-of)
 
 rm -rf "$work" && mkdir -p "$work/answers"
 "$bin/mm-world" --split eval --first "$first" --count "$scenes" --size 64 --tasks "$tasks" -q "$work/world"
@@ -30,10 +32,13 @@ python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$bundle" --siz
   --tasks "$tasks" --held-out --prompts "$work/world/manifest.jsonl" "$work/prompts"
 
 common=(--bundle "$bundle" --threads "$threads" -q)
-python3 - "$work/world/manifest.jsonl" <<'PY' > "$work/jobs"
+mkdir -p "$work/judge"
+python3 - "$work/world/manifest.jsonl" "$work/judge" <<'PY' > "$work/jobs"
 import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
+    if t["task"] == "draw_caption":  # --best-of's judge: the caption, without "draw"
+        open(sys.argv[2] + "/" + t["id"], "w").write(t["turns"][0]["user"][0]["text"].removeprefix("draw "))
     # A second turn: its output and instruction (the rest of the line).
     second = [t["turns"][1]["output"], t["turns"][1]["user"][0]["text"]] if len(t["turns"]) > 1 else []
     print(" ".join([t["id"], t["task"], t["turns"][0]["output"]] + second))
@@ -48,7 +53,12 @@ while read -r id task output second_output second_instruction; do
       "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |
         "$bin/mm-render" -q -f -o "$out" || true ;;
     draw_caption|draw_code)
-      "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" --only-new "$prompt" |
+      best=()
+      if [ "$best_of" -gt 1 ]; then
+        best=(--best-of "$best_of")
+        [ -f "$work/judge/$id" ] && best+=(--judge "$(cat "$work/judge/$id")")  # draw_code: the code, as it is
+      fi
+      "$bin/mm-generate" "${common[@]}" --image 8x8 "${draw_sampling[@]}" "${best[@]}" --only-new "$prompt" |
         "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own codebook
     copy_image)  # drawn as an edit's turns are
       "$bin/mm-generate" "${common[@]}" --image 8x8 "${edit_sampling[@]}" --only-new "$prompt" |

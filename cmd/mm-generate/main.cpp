@@ -15,6 +15,7 @@
 #include "generate/stream_input.h"
 #include "model/backbone.h"
 #include "model/bundle.h"
+#include "model/encoder.h"
 #include "stream/reader.h"
 #include "stream/writer.h"
 #include "tokenize/tokenizer_set.h"
@@ -25,11 +26,11 @@ int main(int argc, char** argv) {
                        "Continue a token stream with new segments (text, code, image, video or audio) from the model.",
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kThreads | cli::kDevice |
                            cli::kSeed);
-  std::string input = "-", bundle, image_grid, state, role, instruction, dtype = "f32";
+  std::string input = "-", bundle, image_grid, state, role, instruction, judge, dtype = "f32";
   uint32_t video_frames = 0;
   double audio_seconds = 0;
   bool text = false, code = false, only_new = false;
-  size_t samples = 1, max_tokens = 0;
+  size_t samples = 1, best_of = 0, max_tokens = 0;
   cli::SamplingFlags sampling;
   auto& app = program.app();
   app.add_option("INPUT", input, "The stream to continue ('-' or none: stdin)")->type_name("FILE");
@@ -47,6 +48,16 @@ int main(int argc, char** argv) {
   app.add_option("-n,--samples", samples, "Independent samples, each its own segment")
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(256)));
+  app.add_option("--best-of", best_of,
+                 "Draw N samples and write the one nearest the prompt's last segment in the model's shared space "
+                 "(each embedded alone, as mm-encode --embeddings embeds a segment): the model judges its own "
+                 "drawings")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(2), size_t(256)));
+  app.add_option("--judge", judge,
+                 "With --best-of: compare the samples with this text instead of the prompt's last segment (the "
+                 "caption alone, say, without the instruction around it)")
+      ->type_name("TEXT");
   app.add_option("--max-tokens", max_tokens, "Text and code: the most codes to generate (default: the bundle's)")
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(1) << 24));
@@ -65,6 +76,8 @@ int main(int argc, char** argv) {
     const bool image = image_opt->count() > 0;
     int chosen = int(image) + int(video_frames > 0) + int(audio_seconds > 0) + int(text) + int(code);
     if (chosen > 1) throw UsageError("choose one of --image, --video, --audio, --text and --code");
+    if (best_of > 0 && samples > 1) throw UsageError("--best-of writes one sample; it does not go with -n");
+    if (!judge.empty() && best_of == 0) throw UsageError("--judge is for --best-of");
     const std::string modality = image                ? "image"
                                  : video_frames > 0   ? "video"
                                  : audio_seconds > 0  ? "audio"
@@ -112,6 +125,22 @@ int main(int argc, char** argv) {
     generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
     if (instruction_bpe)
       generate::append_text_segment(prompt, *instruction_bpe, instruction, "user", only_new ? nullptr : &writer);
+    // --best-of's judge: the prompt's last segment (the caption, the code, the instruction).
+    std::vector<float> query;
+    if (!judge.empty()) {
+      generate::SequenceParser::Segment text_segment;
+      text_segment.modality = "text";
+      text_segment.codes = tokenizers.bpe("text").encode(judge);
+      query = model::embed_segment(backbone, layout, text_segment);
+    } else if (best_of > 0) {
+      generate::SequenceParser parsed(layout);
+      parsed.push(prompt.ids());
+      auto segments = parsed.take();
+      if (segments.empty())
+        throw UsageError("--best-of compares the samples with the prompt's last segment, and the prompt has none "
+                         "(give --judge TEXT)");
+      query = model::embed_segment(backbone, layout, segments.back());
+    }
     plan.role = role.empty() && !prompt.turn().empty() ? "assistant" : role;
     prompt.open_turn(plan.role);
     generate::SequenceBuilder unconditional(layout);
@@ -126,19 +155,40 @@ int main(int argc, char** argv) {
     generate::Request request;
     request.prompt = prompt.ids();
     request.unconditional = unconditional.ids();
-    request.samples = samples;
+    request.samples = best_of > 0 ? best_of : samples;
     request.sampling = chosen_sampling;
     request.seed = opt.seed;
 
-    // Sample 0 is written as it is generated; the others follow it, in order.
     const tokenize::BpeTokenizer* bpe = modality == "text" || modality == "code" ? &tokenizers.bpe(modality) : nullptr;
-    generate::SegmentWriter live(layout, writer, generate::generated_metadata(tokenizers, plan, 0, samples), bpe);
-    auto results = generator.run(request, constraint, [&](size_t sample, uint32_t id) {
-      if (sample == 0) live.push(id);
-    });
-    for (size_t i = 1; i < samples; ++i) {
-      generate::SegmentWriter later(layout, writer, generate::generated_metadata(tokenizers, plan, i, samples), bpe);
-      for (uint32_t id : results[i]) later.push(id);
+    auto write = [&](const std::vector<uint32_t>& ids, size_t sample, size_t of) {
+      generate::SegmentWriter segment(layout, writer, generate::generated_metadata(tokenizers, plan, sample, of), bpe);
+      for (uint32_t id : ids) segment.push(id);
+    };
+    if (best_of > 0) {
+      auto results = generator.run(request, constraint, [](size_t, uint32_t) {});
+      size_t best = 0;
+      double best_similarity = -2;
+      for (size_t i = 0; i < results.size(); ++i) {
+        generate::SequenceParser parsed(layout);
+        parsed.push(layout.marker(generate::Marker::Bos));
+        parsed.push(results[i]);
+        auto segments = parsed.take();
+        if (segments.empty()) throw Error("sample " + std::to_string(i) + " holds no whole segment");
+        const std::vector<float> drawn = model::embed_segment(backbone, layout, segments.back());
+        double similarity = 0;
+        for (size_t k = 0; k < drawn.size(); ++k) similarity += double(drawn[k]) * query[k];
+        if (opt.verbose > 0) std::fprintf(stderr, "mm-generate: sample %zu: similarity %.4f\n", i, similarity);
+        if (similarity > best_similarity) best = i, best_similarity = similarity;
+      }
+      if (opt.verbose > 0) std::fprintf(stderr, "mm-generate: best of %zu: sample %zu\n", best_of, best);
+      write(results[best], best, best_of);
+    } else {
+      // Sample 0 is written as it is generated; the others follow it, in order.
+      generate::SegmentWriter live(layout, writer, generate::generated_metadata(tokenizers, plan, 0, samples), bpe);
+      auto results = generator.run(request, constraint, [&](size_t sample, uint32_t id) {
+        if (sample == 0) live.push(id);
+      });
+      for (size_t i = 1; i < samples; ++i) write(results[i], i, samples);
     }
     writer.finish();
     out.commit();

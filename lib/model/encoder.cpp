@@ -11,6 +11,57 @@
 
 namespace mm::model {
 
+namespace {
+
+// Sums of hidden states -> their mean's direction, as every embedding is made; zeros when
+// nothing was pooled (which the norm tells).
+std::vector<float> unit_length(const std::vector<double>& sum, bool pooled_any) {
+  double norm = 0;
+  for (double v : sum) norm += v * v;
+  norm = std::sqrt(norm);
+  std::vector<float> unit(sum.size(), 0.0f);
+  if (pooled_any && norm > 0)
+    for (size_t k = 0; k < sum.size(); ++k) unit[k] = float(sum[k] / norm);
+  return unit;
+}
+
+// Adds the hidden states of positions [from, to) of a piece that starts at `piece_begin`.
+void pool(const std::vector<float>& hidden, size_t piece_begin, size_t piece_size, size_t from, size_t to,
+          std::vector<double>& sum) {
+  const size_t H = sum.size();
+  for (size_t i = 0; i < piece_size; ++i) {
+    const size_t position = piece_begin + i;
+    if (position < from || position >= to) continue;
+    const float* h = hidden.data() + i * H;
+    for (size_t k = 0; k < H; ++k) sum[k] += h[k];
+  }
+}
+
+}  // namespace
+
+std::vector<float> embed_segment(Backbone& backbone, const generate::Layout& layout,
+                                 const generate::SequenceParser::Segment& segment) {
+  generate::SequenceBuilder builder(layout);
+  builder.begin_segment(segment.modality, "", segment.shape);
+  const size_t first = builder.ids().size();
+  builder.codes(segment.codes);
+  const size_t end = builder.ids().size();
+  builder.end_segment();
+  const auto& ids = builder.ids();
+  const size_t positions = backbone.config().max_positions;
+  if (ids.size() > positions)
+    throw Error("a " + segment.modality + " segment of " + std::to_string(ids.size()) + " ids is beyond the model's " +
+                std::to_string(positions) + " positions");
+  backbone.reset(1, ids.size());
+  std::vector<double> sum(backbone.config().hidden_size, 0.0);
+  std::vector<float> hidden;
+  for (const auto& piece : generate::prefill_pieces(layout, ids, 0)) {
+    backbone.prefill(0, ids.data() + piece.begin, piece.size(), nullptr, &hidden);
+    pool(hidden, piece.begin, piece.size(), first, end, sum);
+  }
+  return unit_length(sum, end > first);
+}
+
 EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, stream::Reader& reader,
                             stream::Writer& writer, const EncodeOptions& options) {
   const BackboneConfig& config = backbone.config();
@@ -30,21 +81,15 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
   // so the KV state is the one a prefill of the whole sequence gives; adds the final states
   // of positions [pool_from, pool_to) to `pooled`. Memory stays bounded however long the
   // segment: a piece is at most kPrefillChunk ids.
-  auto run = [&](bool pool, size_t pool_from, size_t pool_to) {
+  auto run = [&](bool pooling, size_t pool_from, size_t pool_to) {
     const auto& ids = builder.ids();
     if (ids.size() > capacity)
       throw Error("segment " + std::to_string(summary.segments) + ": the sequence needs more than " +
                   std::to_string(capacity) + " positions (the model has " + std::to_string(config.max_positions) + ")");
     std::vector<float> hidden;
     for (const auto& piece : generate::prefill_pieces(layout, ids, consumed)) {
-      backbone.prefill(0, ids.data() + piece.begin, piece.size(), nullptr, pool ? &hidden : nullptr);
-      if (pool)
-        for (size_t i = 0; i < piece.size(); ++i) {
-          const size_t position = piece.begin + i;
-          if (position < pool_from || position >= pool_to) continue;
-          const float* h = hidden.data() + i * H;
-          for (size_t k = 0; k < H; ++k) pooled[k] += h[k];
-        }
+      backbone.prefill(0, ids.data() + piece.begin, piece.size(), nullptr, pooling ? &hidden : nullptr);
+      if (pooling) pool(hidden, piece.begin, piece.size(), pool_from, pool_to, pooled);
     }
     consumed = ids.size();
   };
@@ -92,13 +137,7 @@ EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, 
         std::fill(pooled.begin(), pooled.end(), 0.0);
         run(options.embeddings, segment_first, segment_end);
         if (options.embeddings) {
-          double norm = 0;
-          for (double v : pooled) norm += v * v;
-          norm = std::sqrt(norm);
-          // An empty segment has no positions: its embedding is zero, which its norm tells.
-          std::vector<float> unit(H, 0.0f);
-          if (segment_end > segment_first && norm > 0)
-            for (size_t k = 0; k < H; ++k) unit[k] = float(pooled[k] / norm);
+          const std::vector<float> unit = unit_length(pooled, segment_end > segment_first);
           stream::Tensor t;
           t.name = "embedding";
           t.dtype = stream::DType::F32;

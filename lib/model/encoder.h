@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "generate/layout.h"
 #include "model/backbone.h"
@@ -26,6 +27,12 @@ struct EncodeSummary {
   size_t segments = 0;
   uint64_t ids = 0;  // the sequence's length
 };
+
+// The embedding mm-encode --embeddings gives `segment` as a stream's only segment, without
+// a role: the mean of the final hidden states over its codes (and the row and frame breaks
+// between them), L2-normalised; zeros for an empty segment. Resets the backbone to one row.
+std::vector<float> embed_segment(Backbone& backbone, const generate::Layout& layout,
+                                 const generate::SequenceParser::Segment& segment);
 
 // The backbone runs segment by segment as the stream arrives, in the pieces every prefill
 // uses (generate/prefill_pieces.h), so each segment's embedding is written as soon as its end

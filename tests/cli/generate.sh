@@ -52,6 +52,45 @@ codes() {  # codes of segment $2 of stream $1, on one line
 export -f codes
 sh 'mm-generate --image --seed 3 --cfg 1 --only-new prompt.mmt -o one.mmt; mm-generate --image --seed 2 --cfg 1 -n 3 --only-new prompt.mmt -o three-plain.mmt'
 sh '[ "$(codes three-plain.mmt 1)" = "$(codes one.mmt 0)" ] && [ "$(codes three-plain.mmt 0)" != "$(codes one.mmt 0)" ] && echo sample 1 of seed 2 = sample 0 of seed 3'
+# --best-of: of the samples -n would draw, the one whose embedding (mm-encode --embeddings of
+# each segment alone, without its role) is nearest the prompt's last segment's
+sh 'mm-generate --image --seed 10 --best-of 4 --only-new -v prompt.mmt -o best.mmt 2>&1 | grep -c "similarity"'
+segments best.mmt
+nearest() {  # nearest PROMPT SAMPLES: the sample mm-encode puts nearest the prompt's last segment
+  python3 - "$1" "$2" <<'PY'
+import json, struct, subprocess, sys
+def run(cmd, data):
+    return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True).stdout
+def alone(path):  # each segment of a stream as a stream of its own, without its role
+    out, seg = [], None
+    for line in run(["mm-inspect", "--dump"], open(path, "rb").read()).decode().splitlines():
+        if line.startswith("segment "):
+            meta = json.loads(line[len("segment "):])
+            meta.pop("role", None)
+            seg = ["segment " + json.dumps(meta, separators=(",", ":"))]
+        elif seg is not None:
+            seg.append(line)
+            if line == "segment-end":
+                out.append(run(["mm-inspect", "--pack"], ("\n".join(["stream 1.0 level=3"] + seg + ["end", ""])).encode()))
+                seg = None
+    return out
+def embedding(stream):
+    for line in run(["mm-inspect", "--dump"], run(["mm-encode", "--embeddings"], stream)).decode().splitlines():
+        f = line.split()
+        if f[:2] == ["tensor", "embedding"]:
+            return struct.unpack("<%df" % int(f[3]), bytes.fromhex(f[4]))
+query = embedding(alone(sys.argv[1])[-1])
+scores = [sum(a * b for a, b in zip(query, embedding(s))) for s in alone(sys.argv[2])]
+print(max(range(len(scores)), key=lambda i: scores[i]))
+PY
+}
+export -f nearest
+sh 'mm-generate --image --seed 10 -n 4 --only-new prompt.mmt -o four.mmt && n=$(nearest prompt.mmt four.mmt) && [ "$(codes best.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the prompt'
+# --judge TEXT: nearest that text instead
+sh 'mm-tokenize --text "int main() { return 0; }" -o judge.mmt && mm-generate --image --seed 10 --best-of 4 --judge "int main() { return 0; }" --only-new prompt.mmt -o judged.mmt && n=$(nearest judge.mmt four.mmt) && [ "$(codes judged.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the text'
+run mm-generate --image --judge "a red circle" prompt.mmt
+run mm-generate --image --best-of 3 -n 2 prompt.mmt
+sh 'printf "stream 1.0 level=3\nend\n" | mm-inspect --pack | mm-generate --image --best-of 2'
 # video frames, audio of a given length, text within --max-tokens
 sh 'mm-generate --video 3 --seed 1 --only-new prompt.mmt -o video.mmt'
 segments video.mmt
