@@ -116,7 +116,7 @@ for t in map(json.loads, open(sys.argv[1])):
   }
   cell() { printf '%s' "$1" | sed 's/|/\\|/g'; }
   {
-    echo "| the scene (held out) | its caption, drawn by the model | the model's caption of the scene | the model's code for it, drawn by mm-draw | what moves, from its video | a question, answered | its caption spoken (espeak-ng), transcribed |"
+    echo "| the scene (held out) | its caption, drawn by the model (the best of 8 by its own judge) | the model's caption of the scene | the model's code for it, drawn by mm-draw | what moves, from its video | a question, answered | its caption spoken (espeak-ng), transcribed |"
     echo "|---|---|---|---|---|---|---|"
   } > "$out/gallery/gallery.md"
   for ((i = first; i < first + count; ++i)); do
@@ -124,7 +124,9 @@ for t in map(json.loads, open(sys.argv[1])):
     cp "$out/world/$scene/image.png" "$out/gallery/$scene-scene.png"
     caption=$(user_text "$scene" draw_caption)
     caption=${caption#draw }
-    mm-generate --image 8x8 --seed 1 --only-new "$out/prompts/$scene.draw_caption.mmt" | mm-render -f -o "$out/gallery/$scene-drawn.png"
+    # the best of 8 drawings, as the model itself judges them against the caption
+    mm-generate --image 8x8 --seed 1 --best-of 8 --judge "$caption" --only-new "$out/prompts/$scene.draw_caption.mmt" |
+      mm-render -f -o "$out/gallery/$scene-drawn.png"
     # the drawing, through its pixels, back to the model as the user's picture
     back=$(mm-tokenize --role user --size 64 --levels 1 "$out/gallery/$scene-drawn.png" | mm-describe "describe the image")
     said=$(mm-describe "$out/prompts/$scene.caption_image.mmt")
