@@ -2,8 +2,9 @@
 # Training and evaluation numbers for `make bench`: the recipe of scripts/train-default.sh
 # (the default model's size, batch and context) for 30 steps on 200 scenes, with one thread
 # and with two, as steps and ids per second; then, when models/default has weights, the
-# held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes) and
-# its caption/image retrieval through mm-encode --embeddings (scripts/retrieval-default.py).
+# held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes; its
+# drawings again as the best of BEST_OF, default 8) and its caption/image retrieval through
+# mm-encode --embeddings (scripts/retrieval-default.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)
@@ -23,6 +24,9 @@ PY
 done
 if [ -f "$here/models/default/model.safetensors" ]; then
   WORK=$work/eval "$here/scripts/eval-default.sh" "$bin" "$here/models/default" "${EVAL_SCENES:-20}"
+  echo "train bench: the same scenes' drawings as the best of ${BEST_OF:-8} by the model's own judge (mm-generate --best-of):"
+  WORK=$work/eval-best BEST_OF=${BEST_OF:-8} TASKS=draw_caption,draw_code "$here/scripts/eval-default.sh" "$bin" \
+    "$here/models/default" "${EVAL_SCENES:-20}"
   python3 "$here/scripts/retrieval-default.py" --bindir "$bin" --bundle "$here/models/default" --scenes "${RETRIEVAL_SCENES:-100}"
 else
   echo "train bench: models/default has no weights yet; no held-out accuracy"
