@@ -54,9 +54,9 @@ sh 'mm-generate --image --seed 3 --cfg 1 --only-new prompt.mmt -o one.mmt; mm-ge
 sh '[ "$(codes three-plain.mmt 1)" = "$(codes one.mmt 0)" ] && [ "$(codes three-plain.mmt 0)" != "$(codes one.mmt 0)" ] && echo sample 1 of seed 2 = sample 0 of seed 3'
 # --best-of: of the samples -n would draw, the one whose embedding (mm-encode --embeddings of
 # each segment alone, without its role) is nearest the prompt's last segment's
-sh 'mm-generate --image --seed 10 --best-of 4 --only-new -v prompt.mmt -o best.mmt 2>&1 | grep -c "similarity"'
+sh 'mm-generate --image --seed 10 --best-of 4 --only-new -v prompt.mmt -o best.mmt 2>&1 | grep "similarity" > best.log; wc -l < best.log'
 segments best.mmt
-nearest() {  # nearest PROMPT SAMPLES: the sample mm-encode puts nearest the prompt's last segment
+nearest() {  # nearest PROMPT SAMPLES: the sample mm-encode puts nearest the prompt's last segment, then every similarity
   python3 - "$1" "$2" <<'PY'
 import json, struct, subprocess, sys
 def run(cmd, data):
@@ -81,13 +81,13 @@ def embedding(stream):
             return struct.unpack("<%df" % int(f[3]), bytes.fromhex(f[4]))
 query = embedding(alone(sys.argv[1])[-1])
 scores = [sum(a * b for a, b in zip(query, embedding(s))) for s in alone(sys.argv[2])]
-print(max(range(len(scores)), key=lambda i: scores[i]))
+print(max(range(len(scores)), key=lambda i: scores[i]), " ".join("%.4f" % x for x in scores))
 PY
 }
 export -f nearest
-sh 'mm-generate --image --seed 10 -n 4 --only-new prompt.mmt -o four.mmt && n=$(nearest prompt.mmt four.mmt) && [ "$(codes best.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the prompt'
+sh 'mm-generate --image --seed 10 -n 4 --only-new prompt.mmt -o four.mmt && read n scores < <(nearest prompt.mmt four.mmt) && [ "$(codes best.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the prompt && [ "$scores" = "$(grep -o "similarity [-0-9.]*" best.log | cut -d" " -f2 | paste -sd" ")" ] && echo and its similarities are the ones mm-encode gives, to 4 places'
 # --judge TEXT: nearest that text instead
-sh 'mm-tokenize --text "int main() { return 0; }" -o judge.mmt && mm-generate --image --seed 10 --best-of 4 --judge "int main() { return 0; }" --only-new prompt.mmt -o judged.mmt && n=$(nearest judge.mmt four.mmt) && [ "$(codes judged.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the text'
+sh 'mm-tokenize --text "int main() { return 0; }" -o judge.mmt && mm-generate --image --seed 10 --best-of 4 --judge "int main() { return 0; }" --only-new prompt.mmt -o judged.mmt && read n scores < <(nearest judge.mmt four.mmt) && [ "$(codes judged.mmt 0)" = "$(codes four.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the text'
 run mm-generate --image --judge "a red circle" prompt.mmt
 run mm-generate --image --best-of 3 -n 2 prompt.mmt
 sh 'printf "stream 1.0 level=3\nend\n" | mm-inspect --pack | mm-generate --image --best-of 2'
