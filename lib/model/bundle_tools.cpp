@@ -33,6 +33,15 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// The JSON file at `path`; mm::Error naming it when it is not JSON.
+ojson read_json(const std::string& path) {
+  try {
+    return ojson::parse(slurp(path));
+  } catch (const ojson::exception& e) {
+    throw Error(path + ": not JSON: " + e.what());
+  }
+}
+
 // The layout packed from the tokenizers, in the config's order; a modality whose file an
 // earlier one already uses shares that one's range (code uses text's).
 generate::Layout pack_layout(const ojson& tokenizers, const fs::path& config_dir) {
@@ -142,12 +151,7 @@ std::string human_count(uint64_t n) {
 void init_bundle(const std::string& config_path, const std::string& dir, const InitOptions& options) {
   WeightType type = weight_type_from_name(options.dtype);
   if (options.shards == 0) throw UsageError("--shards must be at least 1");
-  ojson config;
-  try {
-    config = ojson::parse(slurp(config_path));
-  } catch (const ojson::exception& e) {
-    throw Error(config_path + ": not JSON: " + e.what());
-  }
+  ojson config = read_json(config_path);
   if (!config.is_object() || !config.contains("backbone") || !config["backbone"].is_object())
     throw Error(config_path + ": no \"backbone\" object");
   fs::path config_dir = fs::path(config_path).parent_path();
@@ -156,12 +160,7 @@ void init_bundle(const std::string& config_path, const std::string& dir, const I
       throw UsageError(config_path + ": has its own \"tokenizers\" or \"layout\"; --tokenizers takes them from " +
                        options.tokenizers_from);
     const std::string from_path = (fs::path(options.tokenizers_from) / "config.json").string();
-    ojson from;
-    try {
-      from = ojson::parse(slurp(from_path));
-    } catch (const ojson::exception& e) {
-      throw Error(from_path + ": not JSON: " + e.what());
-    }
+    const ojson from = read_json(from_path);
     if (!from.is_object() || !from.contains("tokenizers") || !from["tokenizers"].is_object() || from["tokenizers"].empty())
       throw Error(from_path + ": no tokenizers to take");
     config["tokenizers"] = from["tokenizers"];
