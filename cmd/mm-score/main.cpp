@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
       for (const auto& t : order) {
         const auto& tally = report.tasks[t];
         tasks[t] = {{"tasks", tally.tasks}, {"scored", tally.scored}, {"missing", tally.missing}};
-        tasks[t]["accuracy"] = tally.scored ? nlohmann::json(tally.total / double(tally.scored)) : nlohmann::json();
+        tasks[t]["accuracy"] = tally.scored ? nlohmann::json(tally.accuracy()) : nlohmann::json();
+        if (tally.scored) tasks[t]["interval"] = {tally.interval().first, tally.interval().second};
         if (t == "transcribe_speech") tasks[t]["metric"] = "word accuracy";
       }
       nlohmann::json failures = nlohmann::json::array();
@@ -64,17 +65,18 @@ int main(int argc, char** argv) {
       text = nlohmann::json({{"manifest", options.manifest}, {"tasks", tasks}, {"failures", failures}}).dump() + "\n";
     } else {
       char line[256];
-      std::snprintf(line, sizeof line, "%-18s %7s %7s %7s %9s\n", "task", "tasks", "scored", "missing", "accuracy");
+      std::snprintf(line, sizeof line, "%-18s %7s %7s %7s %9s %13s\n", "task", "tasks", "scored", "missing", "accuracy",
+                    "95% interval");
       text += line;
       for (const auto& t : order) {
         const auto& tally = report.tasks[t];
         if (tally.scored)
-          std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9.3f%s\n", t.c_str(), tally.tasks, tally.scored,
-                        tally.missing, tally.total / double(tally.scored),
+          std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9.3f   %.3f-%.3f%s\n", t.c_str(), tally.tasks,
+                        tally.scored, tally.missing, tally.accuracy(), tally.interval().first, tally.interval().second,
                         t == "transcribe_speech" ? "  (word accuracy)" : "");
         else
-          std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9s%s\n", t.c_str(), tally.tasks, tally.scored,
-                        tally.missing, "-", t == "speak_caption" ? "  (not scored: no classical recogniser)" : "");
+          std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9s %13s%s\n", t.c_str(), tally.tasks, tally.scored,
+                        tally.missing, "-", "-", t == "speak_caption" ? "  (not scored: no classical recogniser)" : "");
         text += line;
       }
       if (opt.verbose)

@@ -155,6 +155,19 @@ Verdict check_transcript(const std::string& text, const std::string& reference) 
   return {accuracy, accuracy < 1 ? "\"" + normalize(text).substr(0, 120) + "\", not \"" + normalize(reference) + "\"" : ""};
 }
 
+std::pair<double, double> TaskTally::interval() const {
+  if (scored == 0) return {0.0, 1.0};
+  const double z = 1.959964, n = double(scored), p = accuracy();
+  if (!fractional) {
+    const double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+    const double half = z / (1 + z * z / n) * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  }
+  const double variance = scored > 1 ? std::max(0.0, (squares - n * p * p) / (n - 1)) : 0.25;
+  const double half = z * std::sqrt(variance / n);
+  return {std::max(0.0, p - half), std::min(1.0, p + half)};
+}
+
 Report score_manifest(const ScoreOptions& options) {
   std::ifstream in(options.manifest);
   if (!in) throw Error(options.manifest + ": cannot read the manifest");
@@ -225,6 +238,8 @@ Report score_manifest(const ScoreOptions& options) {
       if (missing) ++tally.missing;
       ++tally.scored;
       tally.total += score;
+      tally.squares += score * score;
+      tally.fractional = tally.fractional || (score > 0 && score < 1);
       if (score < 1) report.failures.push_back({id, reason});
     } catch (const nlohmann::json::exception& e) {
       throw Error(options.manifest + ": line " + std::to_string(number) + ": " + e.what());

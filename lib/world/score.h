@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "media/image.h"
@@ -37,7 +38,16 @@ Verdict check_transcript(const std::string& text, const std::string& reference);
 
 struct TaskTally {
   size_t tasks = 0, missing = 0, scored = 0;
-  double total = 0;  // sum of scores over scored tasks
+  double total = 0;    // sum of scores over scored tasks
+  double squares = 0;  // sum of their squares
+  bool fractional = false;  // a score strictly between 0 and 1 was seen (word accuracy)
+  double accuracy() const { return scored ? total / double(scored) : 0.0; }
+  // A 95% interval for the accuracy the same model would reach on unlimited held-out scenes
+  // like these: Wilson's score interval when every score is 0 or 1 (right at 0 and 1,
+  // where the normal one collapses), else the normal one from the scores' own spread,
+  // clamped to [0, 1]. 50 scenes at 0.5 give about +-0.14: differences smaller than that
+  // between two runs are not yet differences.
+  std::pair<double, double> interval() const;
 };
 
 struct Failure {

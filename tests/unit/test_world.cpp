@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <set>
 #include <string_view>
+#include <vector>
 
 #include "error.h"
 #include "media/image_io.h"
@@ -305,6 +306,33 @@ TEST_CASE("the scorer accepts the truth and rejects wrong answers") {
   slow.objects[2].speed = Speed::Slow;
   CHECK(check_video(render_video(slow, 64), s).reason == "the green triangle moves slow, not fast");
   CHECK(check_video(render_video(still, 64), s).reason == "the green triangle does not move, not left");
+}
+
+TEST_CASE("accuracies carry a 95% interval: Wilson's for right-or-wrong scores, the normal one for fractions") {
+  auto tally = [](std::vector<double> scores) {
+    world::TaskTally t;
+    for (double s : scores) {
+      ++t.tasks, ++t.scored, t.total += s, t.squares += s * s;
+      t.fractional = t.fractional || (s > 0 && s < 1);
+    }
+    return t;
+  };
+  // 21 of 50 right: Wilson's interval at z = 1.96 is 0.294 to 0.558
+  std::vector<double> right(50, 0.0);
+  std::fill(right.begin(), right.begin() + 21, 1.0);
+  auto [low, high] = tally(right).interval();
+  CHECK(low == doctest::Approx(0.2940).epsilon(1e-3));
+  CHECK(high == doctest::Approx(0.5580).epsilon(1e-3));
+  // none right is not "exactly 0": the interval still reaches above it
+  auto none = tally(std::vector<double>(50, 0.0)).interval();
+  CHECK(none.first == 0.0);
+  CHECK(none.second == doctest::Approx(0.0714).epsilon(1e-3));
+  // word accuracies: mean 0.75, sample standard deviation 0.2887 over 4, so 0.75 +- 1.96 * 0.1443
+  auto words = tally({0.5, 1.0, 0.5, 1.0}).interval();
+  CHECK(words.first == doctest::Approx(0.75 - 1.959964 * 0.288675 / 2).epsilon(1e-4));
+  CHECK(words.second == 1.0);  // clamped
+  // nothing scored: nothing known
+  CHECK(world::TaskTally().interval() == std::make_pair(0.0, 1.0));
 }
 
 TEST_CASE("every reference answer follows from the pixels: perceived scenes give the same words") {
