@@ -3,7 +3,7 @@
 # (the default model's size, batch and context) for 30 steps on 200 scenes, with one thread
 # and with two, as steps and ids per second; then, when models/default has weights, the
 # held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes; its
-# drawings again as the best of BEST_OF, default 8) and its caption/image retrieval through
+# drawings and captions again as the best of BEST_OF, default 8) and its caption/image retrieval through
 # mm-encode --embeddings (scripts/retrieval-default.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,9 +24,10 @@ PY
 done
 if [ -f "$here/models/default/model.safetensors" ]; then
   WORK=$work/eval "$here/scripts/eval-default.sh" "$bin" "$here/models/default" "${EVAL_SCENES:-20}"
-  echo "train bench: the same scenes' drawings as the best of ${BEST_OF:-8} by the model's own judge (mm-generate --best-of):"
-  WORK=$work/eval-best BEST_OF=${BEST_OF:-8} TASKS=draw_caption,draw_code "$here/scripts/eval-default.sh" "$bin" \
-    "$here/models/default" "${EVAL_SCENES:-20}"
+  echo "train bench: the same scenes' drawings and captions as the best of ${BEST_OF:-8} by the model's own judge" \
+    "(mm-generate --best-of, mm-describe --best-of):"
+  WORK=$work/eval-best BEST_OF=${BEST_OF:-8} CAPTION_BEST_OF=${BEST_OF:-8} TASKS=caption_image,draw_caption,draw_code \
+    "$here/scripts/eval-default.sh" "$bin" "$here/models/default" "${EVAL_SCENES:-20}"
   python3 "$here/scripts/retrieval-default.py" --bindir "$bin" --bundle "$here/models/default" --scenes "${RETRIEVAL_SCENES:-100}"
 else
   echo "train bench: models/default has no weights yet; no held-out accuracy"

@@ -3,8 +3,9 @@
 # the scenes, scripts/world-corpus.py --prompts makes each task's user turn, the bundle
 # answers (mm-describe for text, mm-generate for drawing code and images, greedy or top-k 20
 # with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily; BEST_OF=N keeps the best
-# of N drawings by the model's own judge, mm-generate --best-of) and mm-score grades the
-# answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
+# of N drawings by the model's own judge, mm-generate --best-of; CAPTION_BEST_OF=N answers
+# caption_image with the best of N captions sampled from the top 20, mm-describe --best-of)
+# and mm-score grades the answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
 # would: the model edits the image, then gets the second instruction after its own first
 # edit, and both turns must be right. copy_image (answer with the image given; not in the
 # default TASKS) is drawn as an edit is.
@@ -25,6 +26,7 @@ threads=${THREADS:-1}
 read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
 read -r -a edit_sampling <<< "${EDIT_SAMPLING:---top-k 20 --seed 1}"  # how edited images are drawn
 best_of=${BEST_OF:-0}  # N > 1: each drawing is the best of N samples by the model's own judge (mm-generate --best-of)
+caption_best_of=${CAPTION_BEST_OF:-0}  # N > 1: each caption likewise (mm-describe --best-of)
 
 rm -rf "$work" && mkdir -p "$work/answers"
 "$bin/mm-world" --split eval --first "$first" --count "$scenes" --size 64 --tasks "$tasks" -q "$work/world"
@@ -48,7 +50,10 @@ while read -r id task output second_output second_instruction; do
   prompt=$work/prompts/$id.mmt out=$work/answers/$output
   case $task in
     caption_image|answer_question|describe_motion|transcribe_speech)
-      "$bin/mm-describe" "${common[@]}" --temperature 0 --max-tokens 48 "$prompt" > "$out" || true ;;
+      answer=(--temperature 0)
+      [ "$task" = caption_image ] && [ "$caption_best_of" -gt 1 ] &&
+        answer=(--best-of "$caption_best_of" --temperature 1 --top-k 20 --seed 1)
+      "$bin/mm-describe" "${common[@]}" "${answer[@]}" --max-tokens 48 "$prompt" > "$out" || true ;;
     code_image)
       "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |
         "$bin/mm-render" -q -f -o "$out" || true ;;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "cli/bundle.h"
 #include "cli/files.h"
@@ -23,6 +24,7 @@
 #include "generate/stream_input.h"
 #include "model/backbone.h"
 #include "model/bundle.h"
+#include "model/encoder.h"
 #include "stream/reader.h"
 #include "stream/segment.h"
 #include "stream/writer.h"
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
                        cli::kOutput | cli::kForce | cli::kQuiet | cli::kVerbose | cli::kJson | cli::kThreads |
                            cli::kDevice | cli::kSeed);
   std::string input = "-", bundle, question, state, save_state, conversation, dtype = "f32";
-  size_t max_tokens = 0;
+  size_t max_tokens = 0, best_of = 0;
   cli::SamplingFlags sampling;
   auto& app = program.app();
   // DESIGN's `mm-tokenize clip.mp4 | mm-describe "what happens?"`: the question may come first,
@@ -61,6 +63,13 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(1) << 24));
   sampling.add(app, false);
+  app.add_option("--best-of", best_of,
+                 "Sample N answers and print the one nearest, in the model's shared space, the stream's last segment "
+                 "that is not text (the image described), else its last segment; each embedded alone, as mm-encode "
+                 "--embeddings embeds a segment. The model checks its words against what it was shown. Needs a "
+                 "--temperature above 0")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(2), size_t(256)));
   app.add_option("--state", state, "Start from this KV state (mm-encode --state, or --save-state of an earlier turn)")
       ->type_name("FILE");
   app.add_option("--save-state", save_state, "Write the KV state after the answer, for the next turn")
@@ -89,6 +98,7 @@ int main(int argc, char** argv) {
     generate::SamplingOptions chosen = sampling.over(defaults.sampling);
     chosen.cfg = 1.0f;
     chosen.check();
+    cli::check_best_of(best_of, chosen);
     tokenize::TokenizerSet tokenizers(dir);
     const tokenize::BpeTokenizer& bpe = tokenizers.bpe("text");
 
@@ -103,6 +113,10 @@ int main(int argc, char** argv) {
     }
     generate::SequenceBuilder sequence(layout);
     generate::read_stream_input(reader, sequence, layout, conversation_writer.get());
+    // --best-of's judge: what the stream shows (model::judged_subject), not the question.
+    std::optional<generate::SequenceParser::Segment> subject;
+    if (best_of > 0 && !(subject = model::judged_subject(layout, sequence.ids())))
+      throw UsageError("--best-of compares the answers with what the stream holds, and it holds no segment");
     if (!question.empty()) generate::append_text_segment(sequence, bpe, question, "user", conversation_writer.get());
     sequence.open_turn("assistant");
 
@@ -114,22 +128,41 @@ int main(int argc, char** argv) {
     request.sampling = chosen;
     request.seed = opt.seed;
 
-    // The answer's words go to stdout as they are chosen (unless --json).
+    // The answer's words go to stdout as they are chosen (unless --json); with --best-of, once
+    // the judge has chosen.
     cli::Output out(opt.output, cli::Content::Text, opt.force);
     const generate::CodeRange text_range = layout.range("text");
+    auto answer_of = [&](const std::vector<uint32_t>& ids) {
+      std::vector<uint32_t> codes;
+      for (uint32_t id : ids)
+        if (text_range.contains(id)) codes.push_back(id - text_range.offset);
+      return codes;
+    };
+    auto print = [&](const std::string& piece) {
+      if (opt.json) return;
+      out.sink().write(piece.data(), piece.size());
+      out.sink().flush();
+    };
+    const generate::Constraint constraint =
+        generate::Constraint::text(layout, "text", max_tokens ? max_tokens : defaults.max_tokens);
     std::vector<uint32_t> answer;
+    std::optional<model::SampleChoice> choice;
+    if (best_of > 0) {
+      request.samples = best_of;
+      const auto results = generator.run(request, constraint, [](size_t, uint32_t) {});
+      const std::vector<float> query = model::embed_segment(backbone, layout, *subject);
+      choice = model::nearest_sample(backbone, layout, query, results);
+      answer = answer_of(results[choice->best]);
+      for (uint32_t code : answer) print(bpe.token(code));
+    } else {
+      generator.run(request, constraint, [&](size_t, uint32_t id) {
+        if (!text_range.contains(id)) return;
+        answer.push_back(id - text_range.offset);
+        print(bpe.token(answer.back()));
+      });
+    }
     std::string answer_text;
-    generator.run(request, generate::Constraint::text(layout, "text", max_tokens ? max_tokens : defaults.max_tokens),
-                             [&](size_t, uint32_t id) {
-                               if (!text_range.contains(id)) return;
-                               answer.push_back(id - text_range.offset);
-                               const std::string& piece = bpe.token(answer.back());
-                               answer_text += piece;
-                               if (!opt.json) {
-                                 out.sink().write(piece.data(), piece.size());
-                                 out.sink().flush();
-                               }
-                             });
+    for (uint32_t code : answer) answer_text += bpe.token(code);
 
     sequence.begin_segment("text", "assistant");
     sequence.codes(answer);
@@ -149,12 +182,17 @@ int main(int argc, char** argv) {
     double state_seconds = 0;
     if (!save_state.empty()) {
       const auto start = std::chrono::steady_clock::now();
-      const auto& held = generator.row0_ids();
       const auto& want = sequence.ids();
-      if (held.size() > want.size() || !std::equal(held.begin(), held.end(), want.begin()))
-        throw Error("internal: the generated ids are not the conversation's");
-      const size_t keep = generate::split_point_before(layout, want, request.prompt.size());
-      backbone.truncate(0, keep);
+      size_t keep = 0;  // --best-of's judge has reset the backbone: the whole conversation again
+      if (choice) {
+        model.reset(1, want.size());
+      } else {
+        const auto& held = generator.row0_ids();
+        if (held.size() > want.size() || !std::equal(held.begin(), held.end(), want.begin()))
+          throw Error("internal: the generated ids are not the conversation's");
+        keep = generate::split_point_before(layout, want, request.prompt.size());
+        backbone.truncate(0, keep);
+      }
       generate::prefill_in_pieces(model, layout, 0, want, keep);
       state_prefilled = want.size() - keep;
       backbone.save_state(0, want, save_state);
@@ -174,6 +212,7 @@ int main(int argc, char** argv) {
           {"seconds", {{"prefill", s.prefill_seconds}, {"decode", s.decode_seconds}, {"state", state_seconds}}},
           {"cpu_seconds", {{"prefill", s.prefill_cpu_seconds}, {"decode", s.decode_cpu_seconds}}},
       };
+      if (choice) j["best_of"] = {{"sample", choice->best}, {"similarities", choice->similarities}};
       std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       out.sink().write(text.data(), text.size());
     } else if (answer_text.empty() || answer_text.back() != '\n') {
@@ -186,6 +225,11 @@ int main(int argc, char** argv) {
                    "mm-describe: prompt %zu ids (%zu from the state), prefill %zu ids in %.3f s; answer %zu codes in "
                    "%.3f s\n",
                    s.prompt_ids, s.cached_ids, s.prefilled_ids, s.prefill_seconds, answer.size(), s.decode_seconds);
+      if (choice) {
+        for (size_t i = 0; i < choice->similarities.size(); ++i)
+          std::fprintf(stderr, "mm-describe: answer %zu: similarity %.4f\n", i, choice->similarities[i]);
+        std::fprintf(stderr, "mm-describe: best of %zu: answer %zu\n", best_of, choice->best);
+      }
       if (!save_state.empty())
         std::fprintf(stderr, "mm-describe: the state's last %zu ids prefilled again in %.3f s\n", state_prefilled,
                      state_seconds);

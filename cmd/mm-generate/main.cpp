@@ -49,14 +49,15 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(size_t(1), size_t(256)));
   app.add_option("--best-of", best_of,
-                 "Draw N samples and write the one nearest the prompt's last segment in the model's shared space "
-                 "(each embedded alone, as mm-encode --embeddings embeds a segment): the model judges its own "
-                 "drawings")
+                 "Draw N samples and write the one nearest, in the model's shared space, the prompt's last segment "
+                 "that is not text (the image to write code for, the code to draw), else its last segment (the "
+                 "caption to draw); each embedded alone, as mm-encode --embeddings embeds a segment. The model "
+                 "judges its own work. Needs a --temperature above 0")
       ->type_name("N")
       ->check(CLI::Range(size_t(2), size_t(256)));
   app.add_option("--judge", judge,
-                 "With --best-of: compare the samples with this text instead of the prompt's last segment (the "
-                 "caption alone, say, without the instruction around it)")
+                 "With --best-of: compare the samples with this text instead (the caption alone, say, without the "
+                 "instruction around it)")
       ->type_name("TEXT");
   app.add_option("--max-tokens", max_tokens, "Text and code: the most codes to generate (default: the bundle's)")
       ->type_name("N")
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
     // Guidance is for media; text and code get it only when asked for.
     if ((modality == "text" || modality == "code") && !sampling.cfg_given()) chosen_sampling.cfg = 1.0f;
     chosen_sampling.check();
+    cli::check_best_of(best_of, chosen_sampling);
     tokenize::TokenizerSet tokenizers(dir);
 
     // Without a grid from the bundle: a square of patches, each patch its codes per level.
@@ -125,7 +127,7 @@ int main(int argc, char** argv) {
     generate::read_stream_input(reader, prompt, layout, only_new ? nullptr : &writer);
     if (instruction_bpe)
       generate::append_text_segment(prompt, *instruction_bpe, instruction, "user", only_new ? nullptr : &writer);
-    // --best-of's judge: the prompt's last segment (the caption, the code, the instruction).
+    // --best-of's judge: --judge's text, else what the prompt is about (model::judged_subject).
     std::vector<float> query;
     if (!judge.empty()) {
       generate::SequenceParser::Segment text_segment;
@@ -133,13 +135,11 @@ int main(int argc, char** argv) {
       text_segment.codes = tokenizers.bpe("text").encode(judge);
       query = model::embed_segment(backbone, layout, text_segment);
     } else if (best_of > 0) {
-      generate::SequenceParser parsed(layout);
-      parsed.push(prompt.ids());
-      auto segments = parsed.take();
-      if (segments.empty())
+      const auto subject = model::judged_subject(layout, prompt.ids());
+      if (!subject)
         throw UsageError("--best-of compares the samples with the prompt's last segment, and the prompt has none "
                          "(give --judge TEXT)");
-      query = model::embed_segment(backbone, layout, segments.back());
+      query = model::embed_segment(backbone, layout, *subject);
     }
     plan.role = role.empty() && !prompt.turn().empty() ? "assistant" : role;
     prompt.open_turn(plan.role);
@@ -166,22 +166,13 @@ int main(int argc, char** argv) {
     };
     if (best_of > 0) {
       auto results = generator.run(request, constraint, [](size_t, uint32_t) {});
-      size_t best = 0;
-      double best_similarity = -2;
-      for (size_t i = 0; i < results.size(); ++i) {
-        generate::SequenceParser parsed(layout);
-        parsed.push(layout.marker(generate::Marker::Bos));
-        parsed.push(results[i]);
-        auto segments = parsed.take();
-        if (segments.empty()) throw Error("sample " + std::to_string(i) + " holds no whole segment");
-        const std::vector<float> drawn = model::embed_segment(backbone, layout, segments.back());
-        double similarity = 0;
-        for (size_t k = 0; k < drawn.size(); ++k) similarity += double(drawn[k]) * query[k];
-        if (opt.verbose > 0) std::fprintf(stderr, "mm-generate: sample %zu: similarity %.4f\n", i, similarity);
-        if (similarity > best_similarity) best = i, best_similarity = similarity;
+      const model::SampleChoice choice = model::nearest_sample(backbone, layout, query, results);
+      if (opt.verbose > 0) {
+        for (size_t i = 0; i < results.size(); ++i)
+          std::fprintf(stderr, "mm-generate: sample %zu: similarity %.4f\n", i, choice.similarities[i]);
+        std::fprintf(stderr, "mm-generate: best of %zu: sample %zu\n", best_of, choice.best);
       }
-      if (opt.verbose > 0) std::fprintf(stderr, "mm-generate: best of %zu: sample %zu\n", best_of, best);
-      write(results[best], best, best_of);
+      write(results[choice.best], choice.best, best_of);
     } else {
       // Sample 0 is written as it is generated; the others follow it, in order.
       generate::SegmentWriter live(layout, writer, generate::generated_metadata(tokenizers, plan, 0, samples), bpe);

@@ -2,6 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
+#include "error.h"
+
 namespace mm::cli {
 
 void SamplingFlags::add(CLI::App& app, bool guidance) {
@@ -27,6 +31,13 @@ generate::SamplingOptions SamplingFlags::over(const generate::SamplingOptions& d
   if (top_p_->count()) chosen.top_p = given_.top_p;
   if (repeat_penalty_->count()) chosen.repeat_penalty = given_.repeat_penalty;
   return chosen;
+}
+
+void check_best_of(size_t best_of, const generate::SamplingOptions& chosen) {
+  if (best_of > 0 && chosen.temperature == 0)
+    throw UsageError("--best-of " + std::to_string(best_of) +
+                     " chooses among samples, and at temperature 0 they are all the same: give a --temperature above "
+                     "0 (the bundle's default for text and code is often 0)");
 }
 
 }  // namespace mm::cli

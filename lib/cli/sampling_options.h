@@ -4,6 +4,8 @@
 // keeps it.
 #pragma once
 
+#include <cstddef>
+
 #include "generate/sampling.h"
 
 namespace CLI {
@@ -29,5 +31,9 @@ class SamplingFlags {
   CLI::Option* top_p_ = nullptr;
   CLI::Option* repeat_penalty_ = nullptr;
 };
+
+// --best-of N compares N different samples: refused (UsageError) at temperature 0, where
+// all N would be the same.
+void check_best_of(size_t best_of, const generate::SamplingOptions& chosen);
 
 }  // namespace mm::cli

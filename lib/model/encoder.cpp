@@ -62,6 +62,36 @@ std::vector<float> embed_segment(Backbone& backbone, const generate::Layout& lay
   return unit_length(sum, end > first);
 }
 
+std::optional<generate::SequenceParser::Segment> judged_subject(const generate::Layout& layout,
+                                                                const std::vector<uint32_t>& ids) {
+  generate::SequenceParser parsed(layout);
+  parsed.push(ids);
+  std::vector<generate::SequenceParser::Segment> segments = parsed.take();
+  if (segments.empty()) return std::nullopt;
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it)
+    if (it->modality != "text") return std::move(*it);
+  return std::move(segments.back());
+}
+
+SampleChoice nearest_sample(Backbone& backbone, const generate::Layout& layout, const std::vector<float>& query,
+                            const std::vector<std::vector<uint32_t>>& samples) {
+  SampleChoice choice;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    generate::SequenceParser parsed(layout);
+    parsed.push(layout.marker(generate::Marker::Bos));
+    parsed.push(samples[i]);
+    auto segments = parsed.take();
+    if (segments.empty()) throw Error("sample " + std::to_string(i) + " holds no whole segment");
+    const std::vector<float> embedding = embed_segment(backbone, layout, segments.back());
+    if (embedding.size() != query.size()) throw Error("internal: the judge's embedding is not the model's size");
+    double similarity = 0;
+    for (size_t k = 0; k < embedding.size(); ++k) similarity += double(embedding[k]) * query[k];
+    choice.similarities.push_back(similarity);
+    if (similarity > choice.similarities[choice.best]) choice.best = i;
+  }
+  return choice;
+}
+
 EncodeSummary encode_stream(Backbone& backbone, const generate::Layout& layout, stream::Reader& reader,
                             stream::Writer& writer, const EncodeOptions& options) {
   const BackboneConfig& config = backbone.config();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,24 @@ struct EncodeSummary {
 // between them), L2-normalised; zeros for an empty segment. Resets the backbone to one row.
 std::vector<float> embed_segment(Backbone& backbone, const generate::Layout& layout,
                                  const generate::SequenceParser::Segment& segment);
+
+// What --best-of judges samples against: the prompt's last segment that is not text (the
+// image a caption or code is written for, the code a drawing draws), else its last segment
+// (a caption to draw); none when `ids` hold no whole segment. Text is passed over because a
+// user's instruction ("describe the image") is text that follows what it is about.
+std::optional<generate::SequenceParser::Segment> judged_subject(const generate::Layout& layout,
+                                                                const std::vector<uint32_t>& ids);
+
+// --best-of's choice among generated samples (each one segment's ids, as Generator::run
+// returns them): every sample embedded alone as embed_segment embeds it, and its cosine
+// similarity with `query` (a unit-length embedding). The first of equals wins. Resets the
+// backbone to one row. Throws mm::Error for a sample that holds no whole segment.
+struct SampleChoice {
+  size_t best = 0;
+  std::vector<double> similarities;  // one per sample, in order
+};
+SampleChoice nearest_sample(Backbone& backbone, const generate::Layout& layout, const std::vector<float>& query,
+                            const std::vector<std::vector<uint32_t>>& samples);
 
 // The backbone runs segment by segment as the stream arrives, in the pieces every prefill
 // uses (generate/prefill_pieces.h), so each segment's embedding is written as soon as its end

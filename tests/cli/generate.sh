@@ -56,8 +56,9 @@ sh '[ "$(codes three-plain.mmt 1)" = "$(codes one.mmt 0)" ] && [ "$(codes three-
 # each segment alone, without its role) is nearest the prompt's last segment's
 sh 'mm-generate --image --seed 10 --best-of 4 --only-new -v prompt.mmt -o best.mmt 2>&1 | grep "similarity" > best.log; wc -l < best.log'
 segments best.mmt
-nearest() {  # nearest PROMPT SAMPLES: the sample mm-encode puts nearest the prompt's last segment, then every similarity
-  python3 - "$1" "$2" <<'PY'
+nearest() {  # nearest PROMPT SAMPLES...: the sample mm-encode puts nearest the prompt's last segment, then every
+  # similarity; the samples are the segments of one file, or the last segment of each of several
+  python3 - "$@" <<'PY'
 import json, struct, subprocess, sys
 def run(cmd, data):
     return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True).stdout
@@ -80,7 +81,8 @@ def embedding(stream):
         if f[:2] == ["tensor", "embedding"]:
             return struct.unpack("<%df" % int(f[3]), bytes.fromhex(f[4]))
 query = embedding(alone(sys.argv[1])[-1])
-scores = [sum(a * b for a, b in zip(query, embedding(s))) for s in alone(sys.argv[2])]
+samples = alone(sys.argv[2]) if len(sys.argv) == 3 else [alone(path)[-1] for path in sys.argv[2:]]
+scores = [sum(a * b for a, b in zip(query, embedding(s))) for s in samples]
 print(max(range(len(scores)), key=lambda i: scores[i]), " ".join("%.4f" % x for x in scores))
 PY
 }
@@ -91,6 +93,21 @@ sh 'mm-tokenize --text "int main() { return 0; }" -o judge.mmt && mm-generate --
 run mm-generate --image --judge "a red circle" prompt.mmt
 run mm-generate --image --best-of 3 -n 2 prompt.mmt
 sh 'printf "stream 1.0 level=3\nend\n" | mm-inspect --pack | mm-generate --image --best-of 2'
+run mm-generate --code --temperature 0 --best-of 2 prompt.mmt
+# what a sample is judged against passes over text: after an image and a question, the image
+sh 'mm-generate --text --max-tokens 4 --temperature 1 --seed 24 --best-of 3 -p "What is it?" --only-new -v image.mmt -o told.mmt 2>&1 | grep -c similarity && mm-generate --text --max-tokens 4 --temperature 1 --seed 24 -n 3 -p "What is it?" --only-new image.mmt -o three-told.mmt && read n scores < <(nearest image.mmt three-told.mmt) && [ "$(codes told.mmt 0)" = "$(codes three-told.mmt $n)" ] && echo sample $n, the one mm-encode puts nearest the image'
+# mm-describe --best-of: the answer nearest the image (not the question); answer i is the one
+# --seed SEED+i gives alone, and --json lists every similarity, mm-encode's to 4 places
+sh 'mm-describe --best-of 4 --seed 30 --temperature 1 --max-tokens 6 --json -p "What is it?" image.mmt > best.json && for i in 0 1 2 3; do mm-describe --seed $((30 + i)) --temperature 1 --max-tokens 6 -p "What is it?" image.mmt --conversation answer$i.mmt > /dev/null || exit 1; done && read n scores < <(nearest image.mmt answer0.mmt answer1.mmt answer2.mmt answer3.mmt) && python3 -c "
+import json, sys
+j = json.load(open(\"best.json\"))
+n, scores = int(sys.argv[1]), sys.argv[2:]
+print(\"answer\", j[\"best_of\"][\"sample\"], \"of\", len(j[\"best_of\"][\"similarities\"]), \"is mm-encode\x27s nearest:\", j[\"best_of\"][\"sample\"] == n, \"similarities to 4 places:\", [\"%.4f\" % x for x in j[\"best_of\"][\"similarities\"]] == scores)
+" $n $scores && mm-describe --seed $((30 + n)) --temperature 1 --max-tokens 6 -p "What is it?" image.mmt --json | python3 -c "import json,sys; print(\"the same answer as --seed 30+\" + sys.argv[1] + \":\", json.load(sys.stdin)[\"answer\"] == json.load(open(\"best.json\"))[\"answer\"])" $n'
+# its --save-state is the state mm-encode gives for the conversation it writes
+sh 'mm-describe --best-of 3 --seed 1 --temperature 1 --max-tokens 6 image.mmt --save-state described.state --conversation described.mmt > /dev/null && mm-encode --state described-encoded.state described.mmt -o /dev/null && cmp described.state described-encoded.state && echo the state is the one mm-encode gives'
+run mm-describe --best-of 3 --temperature 0 image.mmt
+sh 'printf "stream 1.0 level=3\nend\n" | mm-inspect --pack | mm-describe --best-of 2 --temperature 1 -p "What is it?"'
 # video frames, audio of a given length, text within --max-tokens
 sh 'mm-generate --video 3 --seed 1 --only-new prompt.mmt -o video.mmt'
 segments video.mmt
