@@ -1,6 +1,8 @@
 #include "cli/program.h"
 
 #include <csignal>
+#include <memory>
+#include <string>
 #include <cstdio>
 #include <new>
 
@@ -47,6 +49,44 @@ void add_common_option(CLI::App& app, const CommonOptionSpec& spec, CommonOption
   }
 }
 
+// --help's option descriptions folded at word boundaries so that no line passes 100
+// columns (CLI11 prints a description on one line however long); CLI11 indents what
+// follows each newline to the description column. A word longer than the room stays whole.
+class FoldingFormatter : public CLI::Formatter {
+ public:
+  static constexpr size_t kWidth = 100;
+  std::string make_option_desc(const CLI::Option* option) const override {
+    return fold(CLI::Formatter::make_option_desc(option), kWidth - get_column_width());
+  }
+  std::string make_description(const CLI::App* app) const override {
+    return fold(CLI::Formatter::make_description(app), kWidth);
+  }
+
+ private:
+  static std::string fold(const std::string& text, size_t room) {
+    std::string folded, line, word;
+    auto flush_word = [&] {
+      if (word.empty()) return;
+      if (!line.empty() && line.size() + 1 + word.size() > room) folded += line + "\n", line.clear();
+      line += (line.empty() ? "" : " ") + word;
+      word.clear();
+    };
+    for (char c : text) {
+      if (c == ' ') {
+        flush_word();
+      } else if (c == '\n') {
+        flush_word();
+        folded += line + "\n";
+        line.clear();
+      } else {
+        word += c;
+      }
+    }
+    flush_word();
+    return folded + line;
+  }
+};
+
 }  // namespace
 
 void warn(const std::string& program, const std::string& message) {
@@ -55,6 +95,7 @@ void warn(const std::string& program, const std::string& message) {
 
 Program::Program(std::string name, std::string summary, unsigned common_options)
     : name_(std::move(name)), app_(std::make_unique<CLI::App>(summary, name_)) {
+  app_->formatter(std::make_shared<FoldingFormatter>());
   app_->set_help_flag("-h,--help", "Print this help and exit");
   app_->set_version_flag("-V,--version",
                          name_ + " (mm) " + MM_VERSION + ", token stream format " +

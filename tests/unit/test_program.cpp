@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/program.h"
 #include "error.h"
@@ -65,4 +69,27 @@ TEST_CASE("the man page section and completions come from the same options") {
   }
   CHECK(man.find("mm-generate") == std::string::npos);  // hidden
   CHECK_THROWS_AS(program.completion("tcsh"), UsageError);
+}
+
+TEST_CASE("--help folds long descriptions at 100 columns; the man page keeps them whole") {
+  cli::Program program("mm-test", "a test", kAll);
+  std::string value;
+  std::string description;
+  for (int i = 0; i < 40; ++i) description += (i ? " " : "") + std::string("word") + std::to_string(i);
+  program.app().add_option("--long", value, description)->type_name("VALUE");
+  const std::string help = program.app().help();
+  size_t longest = 0, start = 0;
+  std::string words;  // the description's words as --help shows them, in order
+  for (size_t end; (end = help.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = help.substr(start, end - start);
+    longest = std::max(longest, line.size());
+    for (size_t at = line.find("word"); at != std::string::npos; at = line.find("word", at + 1)) {
+      size_t stop = line.find(' ', at);
+      words += (words.empty() ? "" : " ") + line.substr(at, stop == std::string::npos ? std::string::npos : stop - at);
+    }
+  }
+  CHECK(longest <= 100);
+  CHECK(longest > 80);  // folded, not cut short
+  CHECK(words == description);
+  CHECK(program.man_options().find(description) != std::string::npos);
 }
