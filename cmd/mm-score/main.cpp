@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <string>
 
 #include "cli/files.h"
 #include "cli/program.h"
@@ -28,6 +30,11 @@ int main(int argc, char** argv) {
   app.add_flag("--reference", options.reference,
                "Score the corpus's own reference answers instead of OUTPUTS (a check of the scorer)");
   app.add_option("--tasks", task_list, "Only these tasks, comma-separated")->type_name("LIST");
+  std::string against;
+  app.add_option("--against", against,
+                 "Also score this directory of another run's outputs and compare the two task by task: how many "
+                 "tasks each scores higher on, and the sign test's p")
+      ->type_name("DIR");
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
@@ -43,6 +50,15 @@ int main(int argc, char** argv) {
       throw UsageError(options.reference ? "--reference scores the corpus itself: give no OUTPUTS"
                                          : "give the OUTPUTS directory (or --reference)");
     auto report = world::score_manifest(options);
+    world::Report other;
+    std::map<std::string, world::PairedTally> paired;
+    if (!against.empty()) {
+      world::ScoreOptions other_options = options;
+      other_options.outputs = against;
+      other_options.reference = false;
+      other = world::score_manifest(other_options);
+      paired = world::compare_reports(report, other);
+    }
     cli::Output out(opt.output, cli::Content::Text, opt.force);
     std::string text;
     // Tasks in the manifest's order of kinds, then any others by name.
@@ -59,10 +75,21 @@ int main(int argc, char** argv) {
         tasks[t]["accuracy"] = tally.scored ? nlohmann::json(tally.accuracy()) : nlohmann::json();
         if (tally.scored) tasks[t]["interval"] = {tally.interval().first, tally.interval().second};
         if (t == "transcribe_speech") tasks[t]["metric"] = "word accuracy";
+        if (paired.count(t)) {
+          const auto& p = paired[t];
+          const auto& there = other.tasks[t];
+          tasks[t]["against"] = {{"accuracy", there.scored ? nlohmann::json(there.accuracy()) : nlohmann::json()},
+                                 {"paired", p.paired},
+                                 {"better", p.better},
+                                 {"worse", p.worse},
+                                 {"p", p.p_value}};
+        }
       }
       nlohmann::json failures = nlohmann::json::array();
       for (const auto& f : report.failures) failures.push_back({{"id", f.id}, {"reason", f.reason}});
-      text = nlohmann::json({{"manifest", options.manifest}, {"tasks", tasks}, {"failures", failures}}).dump() + "\n";
+      nlohmann::json j = {{"manifest", options.manifest}, {"tasks", tasks}, {"failures", failures}};
+      if (!against.empty()) j["against"] = against;
+      text = j.dump() + "\n";
     } else {
       char line[256];
       std::snprintf(line, sizeof line, "%-18s %7s %7s %7s %9s %13s\n", "task", "tasks", "scored", "missing", "accuracy",
@@ -78,6 +105,19 @@ int main(int argc, char** argv) {
           std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9s %13s%s\n", t.c_str(), tally.tasks, tally.scored,
                         tally.missing, "-", "-", t == "speak_caption" ? "  (not scored: no classical recogniser)" : "");
         text += line;
+      }
+      if (!against.empty()) {
+        text += "\nagainst " + against + " (better, worse: tasks scored higher, lower than there):\n";
+        std::snprintf(line, sizeof line, "%-18s %7s %9s %9s %7s %7s %12s\n", "task", "paired", "accuracy", "there",
+                      "better", "worse", "sign test p");
+        text += line;
+        for (const auto& t : order) {
+          if (!paired.count(t)) continue;
+          const auto& p = paired[t];
+          std::snprintf(line, sizeof line, "%-18s %7zu %9.3f %9.3f %7zu %7zu %12.4f\n", t.c_str(), p.paired,
+                        report.tasks[t].accuracy(), other.tasks[t].accuracy(), p.better, p.worse, p.p_value);
+          text += line;
+        }
       }
       if (opt.verbose)
         for (const auto& f : report.failures) text += "wrong: " + f.id + ": " + f.reason + "\n";

@@ -168,6 +168,37 @@ std::pair<double, double> TaskTally::interval() const {
   return {std::max(0.0, p - half), std::min(1.0, p + half)};
 }
 
+double sign_test(size_t better, size_t worse) {
+  const size_t n = better + worse, k = std::min(better, worse);
+  if (n == 0) return 1.0;
+  // 2 * P(X <= k) for X ~ Binomial(n, 1/2): term by term from 2^-n while that is a double,
+  // in logs beyond (n in the thousands).
+  double tail = 0;
+  if (n <= 1000) {
+    double term = std::ldexp(1.0, -int(n));
+    for (size_t i = 0; i <= k; ++i) tail += term, term = term * double(n - i) / double(i + 1);
+  } else {
+    for (size_t i = 0; i <= k; ++i)
+      tail += std::exp(std::lgamma(double(n) + 1) - std::lgamma(double(i) + 1) - std::lgamma(double(n - i) + 1) -
+                       double(n) * std::log(2.0));
+  }
+  return std::min(1.0, 2 * tail);
+}
+
+std::map<std::string, PairedTally> compare_reports(const Report& first, const Report& second) {
+  std::map<std::string, PairedTally> tallies;
+  for (const auto& [id, task_score] : first.scores) {
+    auto other = second.scores.find(id);
+    if (other == second.scores.end()) continue;
+    PairedTally& t = tallies[task_score.first];
+    ++t.paired;
+    if (task_score.second > other->second.second) ++t.better;
+    if (task_score.second < other->second.second) ++t.worse;
+  }
+  for (auto& [task, t] : tallies) t.p_value = sign_test(t.better, t.worse);
+  return tallies;
+}
+
 Report score_manifest(const ScoreOptions& options) {
   std::ifstream in(options.manifest);
   if (!in) throw Error(options.manifest + ": cannot read the manifest");
@@ -238,6 +269,7 @@ Report score_manifest(const ScoreOptions& options) {
       if (missing) ++tally.missing;
       ++tally.scored;
       tally.total += score;
+      report.scores[id] = {name, score};
       tally.squares += score * score;
       tally.fractional = tally.fractional || (score > 0 && score < 1);
       if (score < 1) report.failures.push_back({id, reason});

@@ -57,7 +57,21 @@ struct Failure {
 struct Report {
   std::map<std::string, TaskTally> tasks;  // by task name
   std::vector<Failure> failures;
+  std::map<std::string, std::pair<std::string, double>> scores;  // task id -> its task's name, its score
 };
+
+// Two runs' answers to the same tasks, task by task: where one scores higher than the other.
+// Accuracies that differ by less than their intervals can still differ reliably when one
+// run wins most of the tasks on which the two disagree; the sign test says how surely.
+struct PairedTally {
+  size_t paired = 0;        // tasks both runs answered (scored, in both reports)
+  size_t better = 0;        // of which the first run scored higher
+  size_t worse = 0;         // and lower
+  double p_value = 1;       // two-sided exact sign test over better + worse (ties dropped)
+};
+std::map<std::string, PairedTally> compare_reports(const Report& first, const Report& second);
+// P(a split at least as uneven as better:worse | each disagreement a fair coin), two-sided.
+double sign_test(size_t better, size_t worse);
 
 struct ScoreOptions {
   std::string manifest;     // corpus manifest.jsonl

@@ -29,6 +29,10 @@ run mm-score -v corpus/manifest.jsonl out
 sh 'mm-score --json corpus/manifest.jsonl out | python3 -c "import json,sys; j=json.load(sys.stdin); print(j[\"tasks\"][\"caption_image\"], j[\"tasks\"][\"speak_caption\"]); print(len(j[\"failures\"]), \"failures\")"'
 run mm-score --tasks draw_code,edit_image corpus/manifest.jsonl out
 sh 'mkdir empty; mm-score --tasks caption_image corpus/manifest.jsonl empty'
+# two runs task by task: the solver against the faulty outputs (better where out is wrong,
+# worse on speech, which the solver does not answer), and the JSON's numbers for one task
+run mm-score --against out --tasks caption_image,transcribe_speech,answer_question,edit_image corpus/manifest.jsonl solved
+sh 'mm-score --json --against empty corpus/manifest.jsonl out | python3 -c "import json,sys; j=json.load(sys.stdin); print(j[\"against\"], j[\"tasks\"][\"caption_image\"][\"against\"])"'
 # refusals
 run mm-score corpus/manifest.jsonl
 run mm-score --reference corpus/manifest.jsonl out

@@ -335,6 +335,30 @@ TEST_CASE("accuracies carry a 95% interval: Wilson's for right-or-wrong scores, 
   CHECK(world::TaskTally().interval() == std::make_pair(0.0, 1.0));
 }
 
+TEST_CASE("two runs compare task by task: who scores higher where they disagree, and the sign test's p") {
+  // exact binomial tails (Python's math.comb): 23 against 11 is p = 0.0576, 15 against 13 is 0.851
+  CHECK(world::sign_test(23, 11) == doctest::Approx(0.0576127).epsilon(1e-5));
+  CHECK(world::sign_test(15, 13) == doctest::Approx(0.8505540).epsilon(1e-5));
+  CHECK(world::sign_test(0, 5) == doctest::Approx(0.0625));
+  CHECK(world::sign_test(3, 3) == 1.0);
+  CHECK(world::sign_test(0, 0) == 1.0);
+  CHECK(world::sign_test(1000, 900) == doctest::Approx(0.0231088).epsilon(1e-4));  // no overflow
+  world::Report a, b;
+  a.scores = {{"s0-1.caption_image", {"caption_image", 1}}, {"s0-2.caption_image", {"caption_image", 1}},
+              {"s0-3.caption_image", {"caption_image", 0}}, {"s0-1.transcribe_speech", {"transcribe_speech", 0.75}},
+              {"s0-4.caption_image", {"caption_image", 1}}};  // s0-4: not in b, not paired
+  b.scores = {{"s0-1.caption_image", {"caption_image", 0}}, {"s0-2.caption_image", {"caption_image", 1}},
+              {"s0-3.caption_image", {"caption_image", 1}}, {"s0-1.transcribe_speech", {"transcribe_speech", 0.5}}};
+  auto paired = world::compare_reports(a, b);
+  REQUIRE(paired.size() == 2);
+  CHECK(paired["caption_image"].paired == 3);
+  CHECK(paired["caption_image"].better == 1);
+  CHECK(paired["caption_image"].worse == 1);
+  CHECK(paired["caption_image"].p_value == 1.0);
+  CHECK(paired["transcribe_speech"].better == 1);
+  CHECK(paired["transcribe_speech"].worse == 0);
+}
+
 TEST_CASE("every reference answer follows from the pixels: perceived scenes give the same words") {
   for (uint64_t index = 0; index < 200; ++index) {
     Scene scene = generate_scene(0, index);
