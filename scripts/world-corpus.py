@@ -133,7 +133,13 @@ def main():
     parser.add_argument("--pairs", default="",
                         help="also write PAIRS: each caption_image task's image and caption as one member of two "
                              "segments without roles, for mm-train --pairs")
+    parser.add_argument("--pair-tasks", default="caption_image",
+                        help="with --pairs: the tasks whose image and answer make the pairs, comma-separated "
+                             "(caption_image, code_image)")
     args = parser.parse_args()
+    pair_tasks = set(filter(None, args.pair_tasks.split(",")))
+    if not pair_tasks or not pair_tasks <= {"caption_image", "code_image"}:
+        parser.error("--pair-tasks: only caption_image and code_image make pairs")
     only = set(filter(None, args.tasks.split(",")))
     base = os.path.dirname(args.manifest)
 
@@ -196,11 +202,12 @@ def main():
     pack_members((member([segment(role, part) for _, role, part in parts_of(task)]) for task in tasks), args.output)
     print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
     if args.pairs:
-        captioned = [task["turns"][0] for task in tasks if task["task"] == "caption_image"]
-        images = [[part for part in turn["user"] if "image" in part][0] for turn in captioned]
+        answered = [task["turns"][0] for task in tasks if task["task"] in pair_tasks]
+        images = [[part for part in turn["user"] if "image" in part][0] for turn in answered]
         pack_members((member([segment(None, image), segment(None, turn["assistant"])])
-                      for image, turn in zip(images, captioned)), args.pairs)
-        print("world-corpus: packed %d image/caption pairs into %s" % (len(captioned), args.pairs), file=sys.stderr)
+                      for image, turn in zip(images, answered)), args.pairs)
+        print("world-corpus: packed %d image/answer pairs (%s) into %s" % (len(answered), ",".join(sorted(pair_tasks)),
+                                                                             args.pairs), file=sys.stderr)
 
 
 if __name__ == "__main__":

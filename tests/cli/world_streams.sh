@@ -24,6 +24,10 @@ export -f world_corpus
 mm-world --split train --first 10000 --count 2 --tasks caption_image,answer_question -q pairs
 sh 'world_corpus pairs/manifest.jsonl corpus.mmt --pairs pairs.mmt'
 sh 'mm-inspect corpus.mmt | cut -c1-24; mm-inspect pairs.mmt | cut -c1-24'
+# --pair-tasks: code_image's image and code make pairs too; other tasks make none
+mm-world --split train --first 10000 --count 2 --tasks caption_image,code_image -q coded
+sh 'world_corpus coded/manifest.jsonl /dev/null --pairs both.mmt --pair-tasks caption_image,code_image 2>&1 && mm-inspect --json both.mmt | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
+sh 'world_corpus coded/manifest.jsonl /dev/null --pairs none.mmt --pair-tasks answer_question'
 # speech (espeak-ng) as one audio segment of the user's or the assistant's: 100 codes a second
 mm-world --split train --first 10000 --count 1 --tasks transcribe_speech,speak_caption -q speech
 sh 'world_corpus speech/manifest.jsonl speech.mmt && mm-inspect --json speech.mmt | python3 -c "
