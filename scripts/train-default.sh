@@ -15,6 +15,8 @@
 #                                               # phase's curve too)
 #   ALIGN_VISUAL=128 COPIES=1 ...               # images at aligned positions, and copies of
 #                                               # images mixed in (not the shipped model; below)
+#   STEPS7=400 ...                              # a phase 7 after phase 6 that pairs images with
+#                                               # their code too (not the shipped model; below)
 #   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default
 #                                               # bundle's, which WORLD_SCENES=3000
 #                                               # scripts/fit-image-tokenizer.sh reproduces)
