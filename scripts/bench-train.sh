@@ -3,8 +3,8 @@
 # (the default model's size, batch and context) for 30 steps on 200 scenes, with one thread
 # and with two, as steps and ids per second; then, when models/default has weights, the
 # held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes; its
-# drawings and captions again as the best of BEST_OF, default 8) and its caption/image retrieval through
-# mm-encode --embeddings (scripts/retrieval-default.py).
+# drawings and captions again as the best of BEST_OF, default 8) and its caption/image
+# retrieval through mm-encode --embeddings (scripts/retrieval-default.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)

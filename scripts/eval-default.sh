@@ -5,9 +5,9 @@
 # with fixed seeds; DRAW_SAMPLING="--temperature 0" draws greedily; BEST_OF=N keeps the best
 # of N drawings by the model's own judge, mm-generate --best-of; CAPTION_BEST_OF=N answers
 # caption_image with the best of N captions sampled from the top 20, mm-describe --best-of)
-# and mm-score grades the answers with its classical detectors. A two-turn edit (edit_image) is answered as a user
-# would: the model edits the image, then gets the second instruction after its own first
-# edit, and both turns must be right. copy_image (answer with the image given; not in the
+# and mm-score grades the answers with its classical detectors. A two-turn edit (edit_image)
+# is answered as a user would: the model edits the image, then gets the second instruction
+# after its own first edit, and both turns must be right. copy_image (answer with the image given; not in the
 # default TASKS) is drawn as an edit is.
 #
 #   scripts/eval-default.sh [BINDIR [BUNDLE [SCENES]]]    (defaults: build/bin, models/default, 50)

@@ -73,7 +73,10 @@ int main(int argc, char** argv) {
         const auto& tally = report.tasks[t];
         tasks[t] = {{"tasks", tally.tasks}, {"scored", tally.scored}, {"missing", tally.missing}};
         tasks[t]["accuracy"] = tally.scored ? nlohmann::json(tally.accuracy()) : nlohmann::json();
-        if (tally.scored) tasks[t]["interval"] = {tally.interval().first, tally.interval().second};
+        if (tally.scored) {
+          const auto [low, high] = tally.interval();
+          tasks[t]["interval"] = {low, high};
+        }
         if (t == "transcribe_speech") tasks[t]["metric"] = "word accuracy";
         if (paired.count(t)) {
           const auto& p = paired[t];
@@ -97,13 +100,15 @@ int main(int argc, char** argv) {
       text += line;
       for (const auto& t : order) {
         const auto& tally = report.tasks[t];
-        if (tally.scored)
+        if (tally.scored) {
+          const auto [low, high] = tally.interval();
           std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9.3f   %.3f-%.3f%s\n", t.c_str(), tally.tasks,
-                        tally.scored, tally.missing, tally.accuracy(), tally.interval().first, tally.interval().second,
+                        tally.scored, tally.missing, tally.accuracy(), low, high,
                         t == "transcribe_speech" ? "  (word accuracy)" : "");
-        else
+        } else {
           std::snprintf(line, sizeof line, "%-18s %7zu %7zu %7zu %9s %13s%s\n", t.c_str(), tally.tasks, tally.scored,
                         tally.missing, "-", "-", t == "speak_caption" ? "  (not scored: no classical recogniser)" : "");
+        }
         text += line;
       }
       if (!against.empty()) {

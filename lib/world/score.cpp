@@ -267,11 +267,8 @@ Report score_manifest(const ScoreOptions& options) {
         if (v.score < 1) reason = (turns.size() > 1 ? "turn " + std::to_string(t + 1) + ": " : "") + v.reason;
       }
       if (missing) ++tally.missing;
-      ++tally.scored;
-      tally.total += score;
+      tally.add(score);
       report.scores[id] = {name, score};
-      tally.squares += score * score;
-      tally.fractional = tally.fractional || (score > 0 && score < 1);
       if (score < 1) report.failures.push_back({id, reason});
     } catch (const nlohmann::json::exception& e) {
       throw Error(options.manifest + ": line " + std::to_string(number) + ": " + e.what());

@@ -41,6 +41,10 @@ struct TaskTally {
   double total = 0;    // sum of scores over scored tasks
   double squares = 0;  // sum of their squares
   bool fractional = false;  // a score strictly between 0 and 1 was seen (word accuracy)
+  void add(double score) {  // one scored task (counted in `tasks` apart: some are not scored)
+    ++scored, total += score, squares += score * score;
+    fractional = fractional || (score > 0 && score < 1);
+  }
   double accuracy() const { return scored ? total / double(scored) : 0.0; }
   // A 95% interval for the accuracy the same model would reach on unlimited held-out scenes
   // like these: Wilson's score interval when every score is 0 or 1 (right at 0 and 1,

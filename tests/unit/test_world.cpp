@@ -311,10 +311,7 @@ TEST_CASE("the scorer accepts the truth and rejects wrong answers") {
 TEST_CASE("accuracies carry a 95% interval: Wilson's for right-or-wrong scores, the normal one for fractions") {
   auto tally = [](std::vector<double> scores) {
     world::TaskTally t;
-    for (double s : scores) {
-      ++t.tasks, ++t.scored, t.total += s, t.squares += s * s;
-      t.fractional = t.fractional || (s > 0 && s < 1);
-    }
+    for (double s : scores) ++t.tasks, t.add(s);
     return t;
   };
   // 21 of 50 right: Wilson's interval at z = 1.96 is 0.294 to 0.558
