@@ -5,7 +5,12 @@ mean of the final hidden states over the segment, unit length), and each caption
 the N images by cosine similarity. Prints recall@1 (the caption's own image first) and
 recall@5, and the same for images finding their captions.
 
-Usage: scripts/retrieval-default.py [--bindir DIR] [--bundle DIR] [--scenes N] [--work DIR]
+With --twins each scene comes with its placement twin (mm-world --twins: the same objects
+trading places), recall is over all 2N, and it also prints how often a scene's image is
+nearer its own caption than its twin's caption, and a caption nearer its own image than the
+twin's image: whether the space knows where things are, not only which things.
+
+Usage: scripts/retrieval-default.py [--bindir DIR] [--bundle DIR] [--scenes N] [--twins] [--work DIR]
 """
 import argparse
 import json
@@ -48,13 +53,15 @@ def main():
     parser.add_argument("--bindir", default=os.path.join(here, "build", "bin"))
     parser.add_argument("--bundle", default=os.path.join(here, "models", "default"))
     parser.add_argument("--scenes", type=int, default=100)
+    parser.add_argument("--twins", action="store_true", help="add each scene's placement twin")
     parser.add_argument("--work", default="")
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="mm-retrieval-")
     try:
         world = os.path.join(work, "world")
         subprocess.run([os.path.join(args.bindir, "mm-world"), "--split", "eval", "--count", str(args.scenes),
-                        "--size", "64", "--tasks", "caption_image", "-q", world], check=True)
+                        "--size", "64", "--tasks", "caption_image", "-q", world] + ["--twins"] * args.twins,
+                       check=True)
         captions, images = [], []
         for line in open(os.path.join(world, "manifest.jsonl")):
             task = json.loads(line)
@@ -64,9 +71,17 @@ def main():
             images.append(embedding(args.bindir, args.bundle,
                                     ["--size", "64", "--levels", "1", os.path.join(world, image)]))
         n = len(captions)
-        print("retrieval: %d held-out scenes; caption->image recall@1 %.3f, recall@5 %.3f; "
+        print("retrieval: %d held-out scenes%s; caption->image recall@1 %.3f, recall@5 %.3f; "
               "image->caption recall@1 %.3f (chance %.3f)"
-              % (n, recall(captions, images, 1), recall(captions, images, 5), recall(images, captions, 1), 1 / n))
+              % (n, " and twins" if args.twins else "", recall(captions, images, 1), recall(captions, images, 5),
+                 recall(images, captions, 1), 1 / n))
+        if args.twins:  # the manifest holds each scene, then its twin
+            dot = lambda a, b: sum(x * y for x, y in zip(a, b))
+            scenes = range(0, n, 2)
+            image_right = sum(dot(images[i], captions[i]) > dot(images[i], captions[i + 1]) for i in scenes)
+            caption_right = sum(dot(captions[i], images[i]) > dot(captions[i], images[i + 1]) for i in scenes)
+            print("twins: an image nearer its own caption than its twin's %d of %d; a caption nearer its own image "
+                  "than its twin's %d of %d (chance half)" % (image_right, n // 2, caption_right, n // 2))
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

@@ -132,7 +132,7 @@ def main():
     parser.add_argument("--held-out", action="store_true", help="allow held-out scenes (evaluation only)")
     parser.add_argument("--pairs", default="",
                         help="also write PAIRS: each caption_image task's image and caption as one member of two "
-                             "segments without roles, for mm-train --pairs")
+                             "segments without roles, for mm-train --pairs (with a placement twin's, four)")
     parser.add_argument("--pair-tasks", default="caption_image",
                         help="with --pairs: the tasks whose image and answer make the pairs, comma-separated "
                              "(caption_image, code_image)")
@@ -202,12 +202,20 @@ def main():
     pack_members((member([segment(role, part) for _, role, part in parts_of(task)]) for task in tasks), args.output)
     print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
     if args.pairs:
-        answered = [task["turns"][0] for task in tasks if task["task"] in pair_tasks]
-        images = [[part for part in turn["user"] if "image" in part][0] for turn in answered]
-        pack_members((member([segment(None, image), segment(None, turn["assistant"])])
-                      for image, turn in zip(images, answered)), args.pairs)
-        print("world-corpus: packed %d image/answer pairs (%s) into %s" % (len(answered), ",".join(sorted(pair_tasks)),
-                                                                             args.pairs), file=sys.stderr)
+        # A scene's pair and its placement twin's (mm-world --twins) make one member, which
+        # mm-train --pairs keeps in one step: each is the other's hardest negative.
+        groups = {}
+        for task in tasks:
+            if task["task"] in pair_tasks:
+                groups.setdefault((task["seed"], task["index"], task["task"]), []).append(task["turns"][0])
+        def pair(turn):
+            image = [part for part in turn["user"] if "image" in part][0]
+            return [segment(None, image), segment(None, turn["assistant"])]
+        pack_members((member([view for turn in group for view in pair(turn)]) for group in groups.values()),
+                     args.pairs)
+        print("world-corpus: packed %d image/answer pairs (%s) in %d groups into %s"
+              % (sum(map(len, groups.values())), ",".join(sorted(pair_tasks)), len(groups), args.pairs),
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -138,8 +138,7 @@ void read_examples(const std::string& path, const generate::Layout& layout, Toke
   }
 }
 
-void read_pairs(const std::string& path, const generate::Layout& layout, TokenizerIds& tokenizers,
-                std::vector<std::pair<View, View>>& out) {
+void read_pairs(const std::string& path, const generate::Layout& layout, TokenizerIds& tokenizers, PairSet& out) {
   cli::Input input(path);
   stream::Reader reader(input.source());
   size_t member = 0;
@@ -163,9 +162,11 @@ void read_pairs(const std::string& path, const generate::Layout& layout, Tokeniz
         views.back().ids = builder->ids();
         if (views.back().to == views.back().from) throw Error("segment " + std::to_string(views.size() - 1) + " is empty");
       } else if (event == stream::Event::MemberEnd || (event == stream::Event::Eof && !views.empty())) {
-        if (views.size() != 2)
-          throw Error("a pair is two segments, this member has " + std::to_string(views.size()));
-        out.emplace_back(std::move(views[0]), std::move(views[1]));
+        if (views.empty() || views.size() % 2 != 0)
+          throw Error("a pair is two segments (a group of pairs, an even number), this member has " +
+                      std::to_string(views.size()));
+        out.group_starts.push_back(out.pairs.size());
+        for (size_t v = 0; v < views.size(); v += 2) out.pairs.emplace_back(std::move(views[v]), std::move(views[v + 1]));
         views.clear();
         ++member;
       }
@@ -183,7 +184,7 @@ PairSet load_pairs(const std::vector<std::string>& paths, const std::string& bun
   if (files.empty()) throw Error("no pair streams (give .mmt files or directories holding them)");
   TokenizerIds tokenizers(bundle_dir);
   PairSet set;
-  for (const std::string& file : files) read_pairs(file, layout, tokenizers, set.pairs);
+  for (const std::string& file : files) read_pairs(file, layout, tokenizers, set);
   if (set.pairs.size() < 2) throw Error("the pair streams hold " + std::to_string(set.pairs.size()) + " pairs; the contrastive loss needs 2 or more");
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
@@ -193,6 +194,10 @@ PairSet load_pairs(const std::vector<std::string>& paths, const std::string& bun
       XXH3_64bits_update(state, header, sizeof header);
       XXH3_64bits_update(state, v->ids.data(), v->ids.size() * sizeof(uint32_t));
     }
+  // Only groups of more than one pair change the hash, so that the pair streams of runs
+  // before groups existed keep their names (and their checkpoints resume).
+  if (set.group_starts.size() != set.pairs.size())
+    XXH3_64bits_update(state, set.group_starts.data(), set.group_starts.size() * sizeof(size_t));
   set.hash = XXH3_64bits_digest(state);
   XXH3_freeState(state);
   return set;

@@ -42,9 +42,12 @@ struct View {
 
 // Two views of one thing (an image and its caption) whose embeddings the contrastive loss
 // draws together and apart from the other pairs' (mm-train --pairs).
+// Pairs come in groups, one per stream member: a group's pairs are trained in the same step,
+// so that each is the others' negative (a scene and its placement twin, mm-world --twins).
 struct PairSet {
   std::vector<std::pair<View, View>> pairs;
-  uint64_t hash = 0;  // over every view's ids, in order: names the data
+  std::vector<size_t> group_starts;  // the index of each group's first pair, ascending
+  uint64_t hash = 0;  // over every view's ids, in order, and the groups of more than one: names the data
 };
 
 // Reads every stream file (a directory: its *.mmt files, sorted by name) into examples.
@@ -53,9 +56,10 @@ struct PairSet {
 ExampleSet load_examples(const std::vector<std::string>& paths, const std::string& bundle_dir,
                          const generate::Layout& layout, Scored scored, ExampleUnit unit);
 
-// Reads pairs: every member of every stream holds exactly two segments, the two views
-// (roles are ignored: each view is laid out alone, as mm-encode sees it). The same
-// tokenizer checks as load_examples. Throws mm::Error naming the file and member at fault.
+// Reads pairs: every member of every stream holds two segments, the two views, or 2k
+// segments, a group of k pairs (view, view, view, view, ...). Roles are ignored: each view is
+// laid out alone, as mm-encode sees it. The same tokenizer checks as load_examples. Throws
+// mm::Error naming the file and member at fault.
 PairSet load_pairs(const std::vector<std::string>& paths, const std::string& bundle_dir, const generate::Layout& layout);
 
 }  // namespace mm::train

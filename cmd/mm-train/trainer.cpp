@@ -97,19 +97,29 @@ class RowOrder {
   std::vector<std::vector<size_t>> rows_;
 };
 
-// Pairs in a shuffled order, epoch after epoch; the seed is not the rows' so that the two
-// orders are unrelated.
+// Pairs in a shuffled order of their groups, each group's pairs together, epoch after
+// epoch; the seed is not the rows' so that the two orders are unrelated. Steps take the next
+// pairs of this order, so a group stays in one step unless it straddles two.
 class PairOrder {
  public:
-  PairOrder(size_t count, uint64_t seed) : count_(count), seed_(seed ^ 0x9A1B5EEDull) { order_ = shuffled(count_, seed_, 0); }
+  PairOrder(const PairSet& pairs, uint64_t seed) : pairs_(pairs), seed_(seed ^ 0x9A1B5EEDull) { order(0); }
   size_t pair(uint64_t index) {  // the pair at global position `index`
-    const uint64_t epoch = index / count_;
-    if (epoch != epoch_) order_ = shuffled(count_, seed_, epoch), epoch_ = epoch;
-    return order_[index % count_];
+    const uint64_t epoch = index / pairs_.pairs.size();
+    if (epoch != epoch_) order(epoch);
+    return order_[index % pairs_.pairs.size()];
   }
 
  private:
-  size_t count_;
+  void order(uint64_t epoch) {
+    const auto& starts = pairs_.group_starts;
+    order_.clear();
+    for (size_t group : shuffled(starts.size(), seed_, epoch)) {
+      const size_t end = group + 1 < starts.size() ? starts[group + 1] : pairs_.pairs.size();
+      for (size_t p = starts[group]; p < end; ++p) order_.push_back(p);
+    }
+    epoch_ = epoch;
+  }
+  const PairSet& pairs_;
   uint64_t seed_, epoch_ = 0;
   std::vector<size_t> order_;
 };
@@ -353,7 +363,7 @@ TrainResult train(const ExampleSet& data, const PairSet* pairs, const TrainOptio
 
   RowOrder order(data, options.context, options.seed);
   std::unique_ptr<PairOrder> pair_order;
-  if (pairs) pair_order = std::make_unique<PairOrder>(pairs->pairs.size(), options.seed);
+  if (pairs) pair_order = std::make_unique<PairOrder>(*pairs, options.seed);
   result.rows_per_epoch = order.rows_per_epoch();
   result.truncated = order.truncated();
   result.first_step = start + 1;

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   uint64_t first = 0, count = 10;
   int size = 64;
   std::vector<std::string> tasks;
-  bool describe = false;
+  bool describe = false, twins = false;
   std::string solve;
   std::string task_list;
   auto& app = program.app();
@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   app.get_option("--threads")->description(
       "Scenes made at once (default 1; 0: one per core); with more, an MP4 may differ in a few bytes from one run "
       "to another (x264), every other file is the same");
+  app.add_flag("--twins", twins,
+               "After each scene, its placement twin as scene ID-twin: the same objects, still, trading places "
+               "(a lone one mirrored), for contrastive negatives that differ only in placement");
   app.add_flag("--describe", describe, "Print each scene (id, caption, motion, code) on stdout; write no files");
   app.add_option("--solve", solve,
                  "Answer MANIFEST's tasks classically (the world's own perception and renderer, no speech) into DIR, "
@@ -68,21 +71,26 @@ int main(int argc, char** argv) {
     if (describe) {
       if (!directory.empty()) throw UsageError("--describe writes no files: give no DIR");
       cli::Output out("-", cli::Content::Text, opt.force);
-      for (uint64_t index = first; index < last; ++index) {
-        auto scene = world::generate_scene(opt.seed, index);
-        std::string text = world::scene_id(opt.seed, index) + (world::is_held_out(opt.seed, index) ? " (held out)" : "") +
+      auto print = [&](const world::Scene& scene, const std::string& id) {
+        std::string text = id + (world::is_held_out(scene.seed, scene.index) ? " (held out)" : "") +
                            "\n  caption: " + world::caption(scene) + "\n  motion: " + world::motion_sentence(scene) +
                            "\n";
         const std::string code = world::to_code(scene.objects);  // one line per object
         for (size_t start = 0, end; (end = code.find('\n', start)) != std::string::npos; start = end + 1)
           text += "  code: " + code.substr(start, end - start) + "\n";
         out.sink().write(text.data(), text.size());
+      };
+      for (uint64_t index = first; index < last; ++index) {
+        const auto scene = world::generate_scene(opt.seed, index);
+        print(scene, world::scene_id(opt.seed, index));
+        if (twins) print(world::placement_twin(scene), world::scene_id(opt.seed, index) + "-twin");
       }
       out.commit();
       return;
     }
     if (directory.empty()) throw UsageError("give the directory to write (or --describe)");
     if (!solve.empty()) {
+      if (twins) throw UsageError("--twins makes scenes; --solve answers a manifest's");
       if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
       auto report = world::solve_manifest(solve, directory, size);
       if (opt.verbose)
@@ -98,6 +106,7 @@ int main(int argc, char** argv) {
     options.size = size;
     options.tasks = tasks;
     options.threads = program.app().get_option("--threads")->count() ? opt.threads : 1;
+    options.twins = twins;
     if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
     // Written to a temporary file and renamed at the end: the manifest appears only when
     // every file it names is in place.

@@ -168,10 +168,8 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
   const std::string root = options.directory + (options.directory.back() == '/' ? "" : "/");
 
   // One scene's files, and its manifest lines; scenes are independent of one another.
-  auto make_scene = [&](uint64_t index) {
-    std::vector<std::string> lines;
-    const Scene scene = generate_scene(options.seed, index);
-    const std::string id = scene_id(options.seed, index);
+  auto make_one = [&](const Scene& scene, const std::string& id, std::vector<std::string>& lines) {
+    const uint64_t index = scene.index;
     make_directory(root + id);
     const std::string image = id + "/image.png", video = id + "/video.mp4", speech = id + "/speech.wav";
     const std::string text = caption(scene), motion = motion_sentence(scene);
@@ -237,6 +235,12 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
                                   {{{question.needs_video ? "video" : "image", question.needs_video ? video : image}},
                                    {{"text", question.question}}},
                                   {{"text", question.answer}}, ".txt", scene)});
+  };
+  auto make_scene = [&](uint64_t index) {
+    std::vector<std::string> lines;
+    const Scene scene = generate_scene(options.seed, index);
+    make_one(scene, scene_id(options.seed, index), lines);
+    if (options.twins) make_one(placement_twin(scene), scene_id(options.seed, index) + "-twin", lines);
     return lines;
   };
   in_order(options, make_scene, line);

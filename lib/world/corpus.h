@@ -28,6 +28,7 @@ struct CorpusOptions {
   int size = 64;                    // image and video side, pixels
   std::vector<std::string> tasks;   // empty: all
   int threads = 1;                  // scenes made at once; 0: one per core (same bytes either way)
+  bool twins = false;               // after each scene, its placement twin (placement_twin) as scene ID-twin
 };
 
 // Writes the scenes' files and calls `line` with each manifest line (no newline), in order.

@@ -67,6 +67,25 @@ void canonicalize(Scene& scene) {
   });
 }
 
+Scene placement_twin(const Scene& scene) {
+  Scene twin = scene;
+  for (auto& o : twin.objects) o.motion = Direction::None, o.speed = Speed::Slow;
+  const size_t n = twin.objects.size();
+  if (n == 1) {
+    Object& o = twin.objects[0];
+    const int cx = o.x / kCell, cy = o.y / kCell;  // the cell's jitter is kept
+    const int mx = cx == 1 && cy == 1 ? 0 : 2 - cx, my = cx == 1 && cy == 1 ? 0 : 2 - cy;
+    o.x += (mx - cx) * kCell;
+    o.y += (my - cy) * kCell;
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      twin.objects[i].x = scene.objects[(i + 1) % n].x;
+      twin.objects[i].y = scene.objects[(i + 1) % n].y;
+    }
+  }
+  return twin;
+}
+
 Scene generate_scene(uint64_t seed, uint64_t index) {
   Random rng(mix_seed(seed, index));
   Scene scene;

@@ -57,6 +57,12 @@ struct Scene {
 Scene generate_scene(uint64_t seed, uint64_t index);
 // Sorts objects into the canonical order captions and code use.
 void canonicalize(Scene& scene);
+// The same objects, still, in other places, so that only placement tells the two apart
+// (a contrastive loss's hardest negative): with two or three objects each takes the place
+// of the next in canonical order (every relation the caption names changes); a lone object
+// moves to the cell mirrored through the centre (from the centre, to the top left). Same
+// seed and index.
+Scene placement_twin(const Scene& scene);
 
 // Edge length (square), diameter (circle) or base and height (triangle), world units.
 int extent_of(Size size);

@@ -144,6 +144,22 @@ rows = [struct.unpack(\"<%df\" % int(l.split()[3]), bytes.fromhex(l.split()[4]))
 first, second = rows[0::2], rows[1::2]
 hits = sum(max(range(len(second)), key=lambda j: sum(a * b for a, b in zip(q, second[j]))) == i for i, q in enumerate(first))
 print(\"phrase finds its item first:\", hits, \"of\", len(first))"'
+# A member of 2k segments is a group of k pairs trained in one step (mm-world --twins): with
+# each group one pair given twice and two pairs a step, a step's two pairs are always the
+# same, so the contrastive loss is ln 2 at every step, whatever the weights; odd counts are
+# refused
+for f in first-red-*.mmt; do
+  { mm-inspect --dump $f | sed '$d'; mm-inspect --dump ${f/first/second} | sed '1d;$d'
+    mm-inspect --dump $f | sed '1d;$d'; mm-inspect --dump ${f/first/second} | sed 1d; } >> twice.txt
+done
+mm-inspect --pack twice.txt -o twice.mmt
+sh "$train --example member -q -o grouped --pairs twice.mmt --pair-batch 2 packed.mmt && python3 -c \"
+import csv, math
+pair = [float(r['pair_loss']) for r in csv.DictReader(open('grouped/loss.csv'))]
+print(len(pair), 'steps, each pair loss ln 2:', all(abs(p - math.log(2)) < 1e-4 for p in pair))\""
+{ mm-inspect --dump first-red-circle.mmt | sed '$d'; mm-inspect --dump second-red-circle.mmt | sed '1d;$d'
+  mm-inspect --dump first-red-square.mmt | sed 1d; } | mm-inspect --pack -o three.mmt
+run mm-train --bundle start -o out --pairs three.mmt packed.mmt
 # --grid-places: row and column tables for the codes of images, added as zeros to a bundle
 # without them. On conversations that copy an image they move off zero; the bundle verifies,
 # resumes exactly, and draws an image; another size for a bundle that has them is refused.

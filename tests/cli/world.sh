@@ -16,6 +16,14 @@ sh 'file -b one/s0-000000/image.png one/s0-000000/speech.wav | cut -d, -f1-2'
 sh 'ffprobe -v error -count_frames -show_entries stream=width,height,nb_read_frames -of csv=p=0 one/s0-000000/video.mp4'
 run mm-world --count 2 --tasks caption_image,answer_question small
 sh 'ls small/s0-000000; wc -l < small/manifest.jsonl'
+# --twins: after each scene its placement twin, still, the objects trading places; the world's
+# own perception captions and codes each twin's image as its manifest says
+run mm-world --describe --twins --seed 1 --first 10000 --count 2
+run mm-world --twins --count 3 --tasks caption_image,code_image,describe_motion twins
+sh 'python3 -c "import json; print(*[json.loads(l)[\"id\"] for l in open(\"twins/manifest.jsonl\")][:6])"'
+sh 'ls twins/s0-000000-twin'
+run mm-world --solve twins/manifest.jsonl twins-solved
+sh 'mm-score twins/manifest.jsonl twins-solved | cut -c1-50'
 # refusals
 run mm-world --count 1 one
 run mm-world --split train --count 2 train
@@ -23,4 +31,5 @@ run mm-world --split train --first 10000 --count 1 --describe
 run mm-world --split eval --first 9999 --count 2 --describe
 run mm-world --tasks bogus out
 run mm-world --describe out
+run mm-world --twins --solve one/manifest.jsonl out
 run mm-world

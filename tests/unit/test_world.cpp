@@ -112,6 +112,41 @@ TEST_CASE("scenes keep the world's invariants: unique colours, one cell each, in
   CHECK_FALSE(is_held_out(1, 0));
 }
 
+TEST_CASE("a placement twin has the same objects, still, each in a place of its own, and another caption") {
+  std::set<size_t> counts;
+  for (uint64_t index = 0; index < 1000; ++index) {
+    const Scene s = generate_scene(1, index);
+    const Scene twin = placement_twin(s);
+    CAPTURE(caption(s));
+    REQUIRE(twin.objects.size() == s.objects.size());
+    CHECK(twin.seed == s.seed);
+    CHECK(twin.index == s.index);
+    std::set<int> cells, places, twin_places;
+    for (size_t i = 0; i < s.objects.size(); ++i) {
+      const Object &o = s.objects[i], &t = twin.objects[i];
+      CHECK((t.shape == o.shape && t.colour == o.colour && t.size == o.size));
+      CHECK(t.motion == Direction::None);
+      cells.insert(cell_of(t.y) * 3 + cell_of(t.x));
+      places.insert(o.x * kWorldSize + o.y);
+      twin_places.insert(t.x * kWorldSize + t.y);
+      if (s.objects.size() == 1) {  // a lone object keeps its offset within the cell
+        CHECK(t.x - o.x == (cell_of(t.x) - cell_of(o.x)) * kCell);
+        CHECK(t.y - o.y == (cell_of(t.y) - cell_of(o.y)) * kCell);
+      }
+      CHECK((t.x != o.x || t.y != o.y));
+    }
+    CHECK(cells.size() == s.objects.size());
+    if (s.objects.size() > 1) CHECK(places == twin_places);  // the objects trade places
+    CHECK(caption(twin) != caption(s));
+    CHECK(motion_sentence(twin) == "nothing moves");
+    Scene sorted = twin;
+    canonicalize(sorted);
+    CHECK(sorted == twin);
+    counts.insert(s.objects.size());
+  }
+  CHECK(counts.size() == 3);
+}
+
 TEST_CASE("captions, motion, questions and edits follow the grammar") {
   Scene s;
   s.objects = {{Shape::Circle, Colour::Red, Size::Small, 48, 16}, {Shape::Square, Colour::Orange, Size::Medium, 48, 48}};
