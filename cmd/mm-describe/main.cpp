@@ -225,11 +225,7 @@ int main(int argc, char** argv) {
                    "mm-describe: prompt %zu ids (%zu from the state), prefill %zu ids in %.3f s; answer %zu codes in "
                    "%.3f s\n",
                    s.prompt_ids, s.cached_ids, s.prefilled_ids, s.prefill_seconds, answer.size(), s.decode_seconds);
-      if (choice) {
-        for (size_t i = 0; i < choice->similarities.size(); ++i)
-          std::fprintf(stderr, "mm-describe: answer %zu: similarity %.4f\n", i, choice->similarities[i]);
-        std::fprintf(stderr, "mm-describe: best of %zu: answer %zu\n", best_of, choice->best);
-      }
+      if (choice) cli::print_best_of(program.name(), "answer", choice->similarities, choice->best);
       if (!save_state.empty())
         std::fprintf(stderr, "mm-describe: the state's last %zu ids prefilled again in %.3f s\n", state_prefilled,
                      state_seconds);

@@ -167,11 +167,7 @@ int main(int argc, char** argv) {
     if (best_of > 0) {
       auto results = generator.run(request, constraint, [](size_t, uint32_t) {});
       const model::SampleChoice choice = model::nearest_sample(backbone, layout, query, results);
-      if (opt.verbose > 0) {
-        for (size_t i = 0; i < results.size(); ++i)
-          std::fprintf(stderr, "mm-generate: sample %zu: similarity %.4f\n", i, choice.similarities[i]);
-        std::fprintf(stderr, "mm-generate: best of %zu: sample %zu\n", best_of, choice.best);
-      }
+      if (opt.verbose > 0) cli::print_best_of(program.name(), "sample", choice.similarities, choice.best);
       write(results[choice.best], choice.best, best_of);
     } else {
       // Sample 0 is written as it is generated; the others follow it, in order.

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <string>
 
 #include "error.h"
@@ -38,6 +39,13 @@ void check_best_of(size_t best_of, const generate::SamplingOptions& chosen) {
     throw UsageError("--best-of " + std::to_string(best_of) +
                      " chooses among samples, and at temperature 0 they are all the same: give a --temperature above "
                      "0 (the bundle's default for text and code is often 0)");
+}
+
+void print_best_of(const std::string& program, const char* sample, const std::vector<double>& similarities,
+                   size_t best) {
+  for (size_t i = 0; i < similarities.size(); ++i)
+    std::fprintf(stderr, "%s: %s %zu: similarity %.4f\n", program.c_str(), sample, i, similarities[i]);
+  std::fprintf(stderr, "%s: best of %zu: %s %zu\n", program.c_str(), similarities.size(), sample, best);
 }
 
 }  // namespace mm::cli

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "generate/sampling.h"
 
@@ -35,5 +37,9 @@ class SamplingFlags {
 // --best-of N compares N different samples: refused (UsageError) at temperature 0, where
 // all N would be the same.
 void check_best_of(size_t best_of, const generate::SamplingOptions& chosen);
+// -v's account of a --best-of choice on stderr: "PROGRAM: SAMPLE i: similarity s" for each,
+// then "PROGRAM: best of N: SAMPLE b".
+void print_best_of(const std::string& program, const char* sample, const std::vector<double>& similarities,
+                   size_t best);
 
 }  // namespace mm::cli
