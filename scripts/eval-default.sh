@@ -56,7 +56,7 @@ while read -r id task output second_output second_instruction; do
       "$bin/mm-describe" "${common[@]}" "${answer[@]}" --max-tokens 48 "$prompt" > "$out" || true ;;
     code_image)
       "$bin/mm-generate" "${common[@]}" --code --temperature 0 --max-tokens 64 --only-new "$prompt" |
-        "$bin/mm-render" -q -f -o "$out" || true ;;
+        "$bin/mm-render" --bundle "$bundle" -q -f -o "$out" || true ;;  # the bundle's own BPE
     draw_caption|draw_code)
       best=()
       if [ "$best_of" -gt 1 ]; then

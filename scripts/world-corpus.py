@@ -132,7 +132,7 @@ def main():
     parser.add_argument("--held-out", action="store_true", help="allow held-out scenes (evaluation only)")
     parser.add_argument("--pairs", default="",
                         help="also write PAIRS: each caption_image task's image and caption as one member of two "
-                             "segments without roles, for mm-train --pairs (with a placement twin's, four)")
+                             "segments without roles, for mm-train --pairs (with its twins', a group of pairs)")
     parser.add_argument("--pair-tasks", default="caption_image",
                         help="with --pairs: the tasks whose image and answer make the pairs, comma-separated "
                              "(caption_image, code_image)")
@@ -202,8 +202,8 @@ def main():
     pack_members((member([segment(role, part) for _, role, part in parts_of(task)]) for task in tasks), args.output)
     print("world-corpus: packed %d conversations into %s" % (len(tasks), args.output), file=sys.stderr)
     if args.pairs:
-        # A scene's pair and its placement twin's (mm-world --twins) make one member, which
-        # mm-train --pairs keeps in one step: each is the other's hardest negative.
+        # A scene's pair and its twins' (mm-world --twins) make one member, which mm-train
+        # --pairs keeps in one step: each is the others' hardest negative.
         groups = {}
         for task in tasks:
             if task["task"] in pair_tasks:

@@ -43,7 +43,7 @@ struct View {
 // Two views of one thing (an image and its caption) whose embeddings the contrastive loss
 // draws together and apart from the other pairs' (mm-train --pairs).
 // Pairs come in groups, one per stream member: a group's pairs are trained in the same step,
-// so that each is the others' negative (a scene and its placement twin, mm-world --twins).
+// so that each is the others' negative (a scene and its twins, mm-world --twins).
 struct PairSet {
   std::vector<std::pair<View, View>> pairs;
   std::vector<size_t> group_starts;  // the index of each group's first pair, ascending

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   uint64_t first = 0, count = 10;
   int size = 64;
   std::vector<std::string> tasks;
-  bool describe = false, twins = false;
+  bool describe = false;
+  std::vector<std::string> twins;
   std::string solve;
   std::string task_list;
   auto& app = program.app();
@@ -44,9 +45,11 @@ int main(int argc, char** argv) {
   app.get_option("--threads")->description(
       "Scenes made at once (default 1; 0: one per core); with more, an MP4 may differ in a few bytes from one run "
       "to another (x264), every other file is the same");
-  app.add_flag("--twins", twins,
-               "After each scene, its placement twin as scene ID-twin: the same objects, still, trading places "
-               "(a lone one mirrored), for contrastive negatives that differ only in placement");
+  app.add_option("--twins", twins,
+                 "After each scene, twins of it as scenes of their own, negatives for a contrastive loss that differ "
+                 "in one way: placement (ID-placed: the same objects trading places, a lone one mirrored), edit "
+                 "(ID-edited: after its edit_image task's first edit); comma-separated")
+      ->type_name("KINDS")->delimiter(',')->check(CLI::IsMember({"placement", "edit"}));
   app.add_flag("--describe", describe, "Print each scene (id, caption, motion, code) on stdout; write no files");
   app.add_option("--solve", solve,
                  "Answer MANIFEST's tasks classically (the world's own perception and renderer, no speech) into DIR, "
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
 
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
+    auto wanted = [&](const char* twin) { return std::find(twins.begin(), twins.end(), twin) != twins.end(); };
     for (size_t start = 0; start < task_list.size();) {  // comma-separated
       size_t end = std::min(task_list.find(',', start), task_list.size());
       if (end > start) tasks.push_back(task_list.substr(start, end - start));
@@ -82,15 +86,17 @@ int main(int argc, char** argv) {
       };
       for (uint64_t index = first; index < last; ++index) {
         const auto scene = world::generate_scene(opt.seed, index);
-        print(scene, world::scene_id(opt.seed, index));
-        if (twins) print(world::placement_twin(scene), world::scene_id(opt.seed, index) + "-twin");
+        const std::string id = world::scene_id(opt.seed, index);
+        print(scene, id);
+        if (wanted("placement")) print(world::placement_twin(scene), id + "-placed");
+        if (wanted("edit")) print(world::first_edit_of(opt.seed, scene), id + "-edited");
       }
       out.commit();
       return;
     }
     if (directory.empty()) throw UsageError("give the directory to write (or --describe)");
     if (!solve.empty()) {
-      if (twins) throw UsageError("--twins makes scenes; --solve answers a manifest's");
+      if (!twins.empty()) throw UsageError("--twins makes scenes; --solve answers a manifest's");
       if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
       auto report = world::solve_manifest(solve, directory, size);
       if (opt.verbose)
@@ -106,7 +112,8 @@ int main(int argc, char** argv) {
     options.size = size;
     options.tasks = tasks;
     options.threads = program.app().get_option("--threads")->count() ? opt.threads : 1;
-    options.twins = twins;
+    options.placed_twins = wanted("placement");
+    options.edited_twins = wanted("edit");
     if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
     // Written to a temporary file and renamed at the end: the manifest appears only when
     // every file it names is in place.

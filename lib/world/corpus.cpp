@@ -83,6 +83,19 @@ void speak(const std::string& text, const std::string& wav_path) {
 
 namespace {
 
+Random choice_stream(uint64_t seed, uint64_t index) { return Random(mix_seed(seed, index) ^ 0x63686f6963657321ull); }
+
+}  // namespace
+
+Scene first_edit_of(uint64_t seed, const Scene& scene) {
+  Random choice = choice_stream(seed, scene.index);  // the same draws as the scene's tasks
+  choice.below(questions(scene).size());
+  const auto first_edits = edits(scene);
+  return first_edits[choice.below(first_edits.size())].result;
+}
+
+namespace {
+
 // Makes the scenes on `options.threads` threads (0: one per core) and hands their lines to
 // `line` in index order, on the calling thread. Workers run at most a few scenes ahead of
 // the writer, so memory stays bounded; the first error stops everything and is rethrown.
@@ -175,7 +188,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     const std::string text = caption(scene), motion = motion_sentence(scene);
     // Choices (which question, which edits) come from a stream of their own, so adding a
     // task never changes another task's choice.
-    Random choice(mix_seed(options.seed, index) ^ 0x63686f6963657321ull);
+    Random choice = choice_stream(options.seed, index);
     const auto asked = questions(scene);
     const Question& question = asked[choice.below(asked.size())];
     const auto first_edits = edits(scene);
@@ -239,8 +252,10 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
   auto make_scene = [&](uint64_t index) {
     std::vector<std::string> lines;
     const Scene scene = generate_scene(options.seed, index);
-    make_one(scene, scene_id(options.seed, index), lines);
-    if (options.twins) make_one(placement_twin(scene), scene_id(options.seed, index) + "-twin", lines);
+    const std::string id = scene_id(options.seed, index);
+    make_one(scene, id, lines);
+    if (options.placed_twins) make_one(placement_twin(scene), id + "-placed", lines);
+    if (options.edited_twins) make_one(first_edit_of(options.seed, scene), id + "-edited", lines);
     return lines;
   };
   in_order(options, make_scene, line);

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "world/scene.h"
+
 namespace mm::world {
 
 // The task names, in manifest order.
@@ -28,13 +30,19 @@ struct CorpusOptions {
   int size = 64;                    // image and video side, pixels
   std::vector<std::string> tasks;   // empty: all
   int threads = 1;                  // scenes made at once; 0: one per core (same bytes either way)
-  bool twins = false;               // after each scene, its placement twin (placement_twin) as scene ID-twin
+  // After each scene, twins of it as scenes of their own, hard negatives for a contrastive
+  // loss: ID-placed, its placement twin (placement_twin); ID-edited, the scene after the
+  // first edit its edit_image task asks for (one object recoloured, resized, moved or removed).
+  bool placed_twins = false, edited_twins = false;
 };
 
 // Writes the scenes' files and calls `line` with each manifest line (no newline), in order.
 // Throws mm::Error (espeak-ng missing, a file that cannot be written), mm::UsageError for an
 // unknown task.
 void write_corpus(const CorpusOptions& options, const std::function<void(const std::string&)>& line);
+
+// The scene after the first edit its edit_image task asks for (still, as edits are).
+Scene first_edit_of(uint64_t seed, const Scene& scene);
 
 // Speaks `text` into a WAV file through espeak-ng (a subprocess, no shell).
 void speak(const std::string& text, const std::string& wav_path);

@@ -28,8 +28,8 @@ sh 'mm-inspect corpus.mmt | cut -c1-24; mm-inspect pairs.mmt | cut -c1-24'
 mm-world --split train --first 10000 --count 2 --tasks caption_image,code_image -q coded
 sh 'world_corpus coded/manifest.jsonl /dev/null --pairs both.mmt --pair-tasks caption_image,code_image 2>&1 && mm-inspect --json both.mmt | python3 -c "import json,sys; print([s[\"modality\"] for s in json.load(sys.stdin)[\"segments\"]])"'
 sh 'world_corpus coded/manifest.jsonl /dev/null --pairs none.mmt --pair-tasks answer_question'
-# mm-world --twins: a scene's pair and its placement twin's make one member of four segments
-mm-world --split train --first 10000 --count 2 --tasks caption_image --twins -q twins
+# mm-world --twins: a scene's pair and its twins' make one member (here of six segments)
+mm-world --split train --first 10000 --count 2 --tasks caption_image --twins placement,edit -q twins
 sh 'world_corpus twins/manifest.jsonl /dev/null --pairs twins.mmt 2>&1 && mm-inspect twins.mmt | cut -c1-24'
 # speech (espeak-ng) as one audio segment of the user's or the assistant's: 100 codes a second
 mm-world --split train --first 10000 --count 1 --tasks transcribe_speech,speak_caption -q speech
