@@ -4,7 +4,8 @@
 # and with two, as steps and ids per second; then, when models/default has weights, the
 # held-out accuracy of the shipped bundle (scripts/eval-default.sh on EVAL_SCENES scenes; its
 # drawings and captions again as the best of BEST_OF, default 8) and its caption/image
-# retrieval through mm-encode --embeddings (scripts/retrieval-default.py).
+# retrieval through mm-encode --embeddings (scripts/retrieval-default.py), also against each
+# scene's placement twin (--twins).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)
@@ -29,6 +30,9 @@ if [ -f "$here/models/default/model.safetensors" ]; then
   WORK=$work/eval-best BEST_OF=${BEST_OF:-8} CAPTION_BEST_OF=${BEST_OF:-8} TASKS=caption_image,draw_caption,draw_code \
     "$here/scripts/eval-default.sh" "$bin" "$here/models/default" "${EVAL_SCENES:-20}"
   python3 "$here/scripts/retrieval-default.py" --bindir "$bin" --bundle "$here/models/default" --scenes "${RETRIEVAL_SCENES:-100}"
+  # whether the space knows where things are: each scene against its placement twin
+  python3 "$here/scripts/retrieval-default.py" --bindir "$bin" --bundle "$here/models/default" --twins \
+    --scenes "${TWIN_SCENES:-50}"
 else
   echo "train bench: models/default has no weights yet; no held-out accuracy"
 fi

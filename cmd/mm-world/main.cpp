@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
         const std::string id = world::scene_id(opt.seed, index);
         print(scene, id);
         if (wanted("placement")) print(world::placement_twin(scene), id + "-placed");
-        if (wanted("edit")) print(world::first_edit_of(opt.seed, scene), id + "-edited");
+        if (wanted("edit")) print(world::task_choices(opt.seed, scene).first_edit.result, id + "-edited");
       }
       out.commit();
       return;

@@ -81,17 +81,14 @@ void speak(const std::string& text, const std::string& wav_path) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error("espeak-ng failed on \"" + text + "\"");
 }
 
-namespace {
-
-Random choice_stream(uint64_t seed, uint64_t index) { return Random(mix_seed(seed, index) ^ 0x63686f6963657321ull); }
-
-}  // namespace
-
-Scene first_edit_of(uint64_t seed, const Scene& scene) {
-  Random choice = choice_stream(seed, scene.index);  // the same draws as the scene's tasks
-  choice.below(questions(scene).size());
+TaskChoices task_choices(uint64_t seed, const Scene& scene) {
+  Random choice(mix_seed(seed, scene.index) ^ 0x63686f6963657321ull);
+  const auto asked = questions(scene);
+  const Question question = asked[choice.below(asked.size())];
   const auto first_edits = edits(scene);
-  return first_edits[choice.below(first_edits.size())].result;
+  const Edit first_edit = first_edits[choice.below(first_edits.size())];
+  const auto second_edits = edits(first_edit.result);
+  return {question, first_edit, second_edits[choice.below(second_edits.size())]};
 }
 
 namespace {
@@ -186,15 +183,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     make_directory(root + id);
     const std::string image = id + "/image.png", video = id + "/video.mp4", speech = id + "/speech.wav";
     const std::string text = caption(scene), motion = motion_sentence(scene);
-    // Choices (which question, which edits) come from a stream of their own, so adding a
-    // task never changes another task's choice.
-    Random choice = choice_stream(options.seed, index);
-    const auto asked = questions(scene);
-    const Question& question = asked[choice.below(asked.size())];
-    const auto first_edits = edits(scene);
-    const Edit first_edit = first_edits[choice.below(first_edits.size())];
-    const auto second_edits = edits(first_edit.result);
-    const Edit second_edit = second_edits[choice.below(second_edits.size())];
+    const auto [question, first_edit, second_edit] = task_choices(options.seed, scene);
 
     if (any_of({"caption_image", "draw_caption", "code_image", "draw_code", "edit_image", "copy_image"}) ||
         (wanted("answer_question") && !question.needs_video))
@@ -255,7 +244,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     const std::string id = scene_id(options.seed, index);
     make_one(scene, id, lines);
     if (options.placed_twins) make_one(placement_twin(scene), id + "-placed", lines);
-    if (options.edited_twins) make_one(first_edit_of(options.seed, scene), id + "-edited", lines);
+    if (options.edited_twins) make_one(task_choices(options.seed, scene).first_edit.result, id + "-edited", lines);
     return lines;
   };
   in_order(options, make_scene, line);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "world/language.h"
 #include "world/scene.h"
 
 namespace mm::world {
@@ -41,8 +42,14 @@ struct CorpusOptions {
 // unknown task.
 void write_corpus(const CorpusOptions& options, const std::function<void(const std::string&)>& line);
 
-// The scene after the first edit its edit_image task asks for (still, as edits are).
-Scene first_edit_of(uint64_t seed, const Scene& scene);
+// What a scene's tasks choose: the question answer_question asks, the two edits edit_image
+// asks for. They come from a stream of their own, so adding a task never changes another
+// task's choice.
+struct TaskChoices {
+  Question question;
+  Edit first_edit, second_edit;
+};
+TaskChoices task_choices(uint64_t seed, const Scene& scene);
 
 // Speaks `text` into a WAV file through espeak-ng (a subprocess, no shell).
 void speak(const std::string& text, const std::string& wav_path);
