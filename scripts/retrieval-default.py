@@ -5,10 +5,10 @@ mean of the final hidden states over the segment, unit length), and each caption
 the N images by cosine similarity. Prints recall@1 (the caption's own image first) and
 recall@5, and the same for images finding their captions.
 
-With --twins each scene comes with its placement twin (mm-world --twins placement: the same objects
-trading places), recall is over all 2N, and it also prints how often a scene's image is
-nearer its own caption than its twin's caption, and a caption nearer its own image than the
-twin's image: whether the space knows where things are, not only which things.
+With --twins each scene comes with its placement twin (mm-world --twins placement: the
+same objects trading places), recall is over all 2N, and it also prints how often a scene's
+image is nearer its own caption than its twin's caption, and a caption nearer its own image
+than the twin's image: whether the space knows where things are, not only which things.
 
 Usage: scripts/retrieval-default.py [--bindir DIR] [--bundle DIR] [--scenes N] [--twins] [--work DIR]
 """
@@ -60,8 +60,8 @@ def main():
     try:
         world = os.path.join(work, "world")
         subprocess.run([os.path.join(args.bindir, "mm-world"), "--split", "eval", "--count", str(args.scenes),
-                        "--size", "64", "--tasks", "caption_image", "-q", world] + ["--twins", "placement"] * args.twins,
-                       check=True)
+                        "--size", "64", "--tasks", "caption_image", "-q", world]
+                       + ["--twins", "placement"] * args.twins, check=True)
         captions, images = [], []
         for line in open(os.path.join(world, "manifest.jsonl")):
             task = json.loads(line)

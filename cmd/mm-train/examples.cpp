@@ -166,7 +166,8 @@ void read_pairs(const std::string& path, const generate::Layout& layout, Tokeniz
           throw Error("a pair is two segments (a group of pairs, an even number), this member has " +
                       std::to_string(views.size()));
         out.group_starts.push_back(out.pairs.size());
-        for (size_t v = 0; v < views.size(); v += 2) out.pairs.emplace_back(std::move(views[v]), std::move(views[v + 1]));
+        for (size_t v = 0; v < views.size(); v += 2)
+          out.pairs.emplace_back(std::move(views[v]), std::move(views[v + 1]));
         views.clear();
         ++member;
       }
