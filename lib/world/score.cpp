@@ -145,14 +145,27 @@ Verdict check_code(const std::string& code, const Scene& truth) {
   return {1, ""};
 }
 
+namespace {
+
+// Why an answer is wrong: the answer, as compared, and the reference. A runaway answer is
+// cut, visibly, after a little more than the world's longest caption.
+std::string text_mismatch(const std::string& text, const std::string& reference) {
+  constexpr size_t kShown = 200;
+  const std::string answer = normalize(text);
+  return "\"" + (answer.size() > kShown ? answer.substr(0, kShown) + "..." : answer) + "\", not \"" +
+         normalize(reference) + "\"";
+}
+
+}  // namespace
+
 Verdict check_text(const std::string& text, const std::string& reference) {
   if (normalize(text) == normalize(reference)) return {1, ""};
-  return fail("\"" + normalize(text).substr(0, 120) + "\", not \"" + normalize(reference) + "\"");
+  return fail(text_mismatch(text, reference));
 }
 
 Verdict check_transcript(const std::string& text, const std::string& reference) {
   double accuracy = word_accuracy(reference, text);
-  return {accuracy, accuracy < 1 ? "\"" + normalize(text).substr(0, 120) + "\", not \"" + normalize(reference) + "\"" : ""};
+  return {accuracy, accuracy < 1 ? text_mismatch(text, reference) : ""};
 }
 
 std::pair<double, double> TaskTally::interval() const {

@@ -29,6 +29,8 @@ run mm-score -v corpus/manifest.jsonl out
 sh 'mm-score --json corpus/manifest.jsonl out | python3 -c "import json,sys; j=json.load(sys.stdin); print(j[\"tasks\"][\"caption_image\"], j[\"tasks\"][\"speak_caption\"]); print(len(j[\"failures\"]), \"failures\")"'
 run mm-score --tasks draw_code,edit_image corpus/manifest.jsonl out
 sh 'mkdir empty; mm-score --tasks caption_image corpus/manifest.jsonl empty'
+# a runaway answer is shown cut after 200 characters, and marked so
+sh 'mkdir long && python3 -c "print(\"the \" * 120)" > long/s0-000002.answer_question.txt && mm-score -v --tasks answer_question corpus/manifest.jsonl long | grep "s0-000002" | python3 -c "import sys; l = sys.stdin.read(); print(len(l.split(chr(34))[1]), l[-20:], end=\"\")"'
 # two runs task by task: the solver against the faulty outputs (better where out is wrong,
 # worse on speech, which the solver does not answer), and the JSON's numbers for one task
 run mm-score --against out --tasks caption_image,transcribe_speech,answer_question,edit_image corpus/manifest.jsonl solved
