@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--twins", twins,
                  "After each scene, twins of it as scenes of their own, negatives for a contrastive loss that differ "
                  "in one way: placement (ID-placed: the same objects trading places, a lone one mirrored), edit "
-                 "(ID-edited: after its edit_image task's first edit); comma-separated")
-      ->type_name("KINDS")->delimiter(',')->check(CLI::IsMember({"placement", "edit"}));
+                 "(ID-edited: after its edit_image task's first edit), add (ID-added: one object more, in an empty cell; "
+                 "none for three); comma-separated")
+      ->type_name("KINDS")->delimiter(',')->check(CLI::IsMember({"placement", "edit", "add"}));
   app.add_flag("--describe", describe, "Print each scene (id, caption, motion, code) on stdout; write no files");
   app.add_option("--solve", solve,
                  "Answer MANIFEST's tasks classically (the world's own perception and renderer, no speech) into DIR, "
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
         print(scene, id);
         if (wanted("placement")) print(world::placement_twin(scene), id + "-placed");
         if (wanted("edit")) print(world::task_choices(opt.seed, scene).first_edit.result, id + "-edited");
+        if (wanted("add"))
+          if (const auto added = world::object_added(scene)) print(*added, id + "-added");
       }
       out.commit();
       return;
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     options.threads = program.app().get_option("--threads")->count() ? opt.threads : 1;
     options.placed_twins = wanted("placement");
     options.edited_twins = wanted("edit");
+    options.added_twins = wanted("add");
     if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
     // Written to a temporary file and renamed at the end: the manifest appears only when
     // every file it names is in place.

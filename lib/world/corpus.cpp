@@ -245,6 +245,8 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     make_one(scene, id, lines);
     if (options.placed_twins) make_one(placement_twin(scene), id + "-placed", lines);
     if (options.edited_twins) make_one(task_choices(options.seed, scene).first_edit.result, id + "-edited", lines);
+    if (options.added_twins)
+      if (const auto added = object_added(scene)) make_one(*added, id + "-added", lines);
     return lines;
   };
   in_order(options, make_scene, line);

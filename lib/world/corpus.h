@@ -33,8 +33,9 @@ struct CorpusOptions {
   int threads = 1;                  // scenes made at once; 0: one per core (same bytes either way)
   // After each scene, twins of it as scenes of their own, hard negatives for a contrastive
   // loss: ID-placed, its placement twin (placement_twin); ID-edited, the scene after the
-  // first edit its edit_image task asks for (one object recoloured, resized, moved or removed).
-  bool placed_twins = false, edited_twins = false;
+  // first edit its edit_image task asks for (one object recoloured, resized, moved or removed);
+  // ID-added, one object more (object_added; none for a scene of three).
+  bool placed_twins = false, edited_twins = false, added_twins = false;
 };
 
 // Writes the scenes' files and calls `line` with each manifest line (no newline), in order.

@@ -33,6 +33,12 @@ void step_of(Direction d, int& dx, int& dy) {
   dy = d == Direction::Up ? -1 : d == Direction::Down ? 1 : 0;
 }
 
+// At the cell's centre, jittered.
+void place_in_cell(Object& o, int cell, Random& rng) {
+  o.x = (cell % 3) * kCell + kCell / 2 + rng.between(-kJitter, kJitter);
+  o.y = (cell / 3) * kCell + kCell / 2 + rng.between(-kJitter, kJitter);
+}
+
 }  // namespace
 
 bool is_held_out(uint64_t seed, uint64_t index) { return seed == kHeldOutSeed && index < kHeldOutEnd; }
@@ -86,6 +92,30 @@ Scene placement_twin(const Scene& scene) {
   return twin;
 }
 
+std::optional<Scene> object_added(const Scene& scene) {
+  if (scene.objects.size() >= 3) return std::nullopt;
+  Random rng(mix_seed(scene.seed, scene.index) ^ 0x616464206f6e6521ull);
+  Scene added = scene;
+  std::vector<int> cells, colours;
+  for (int cell = 0; cell < 9; ++cell)
+    if (std::none_of(scene.objects.begin(), scene.objects.end(),
+                     [&](const Object& o) { return cell_of(o.y) * 3 + cell_of(o.x) == cell; }))
+      cells.push_back(cell);
+  for (int colour = 0; colour < kColours; ++colour)
+    if (std::none_of(scene.objects.begin(), scene.objects.end(), [&](const Object& o) { return int(o.colour) == colour; }))
+      colours.push_back(colour);
+  Object o;
+  o.shape = Shape(rng.below(kShapes));
+  o.colour = Colour(colours[rng.below(colours.size())]);
+  o.size = Size(rng.below(kSizes));
+  const int cell = cells[rng.below(cells.size())];
+  place_in_cell(o, cell, rng);
+  for (auto& each : added.objects) each.motion = Direction::None, each.speed = Speed::Slow;
+  added.objects.push_back(o);
+  canonicalize(added);
+  return added;
+}
+
 Scene generate_scene(uint64_t seed, uint64_t index) {
   Random rng(mix_seed(seed, index));
   Scene scene;
@@ -101,8 +131,7 @@ Scene generate_scene(uint64_t seed, uint64_t index) {
     o.shape = Shape(rng.below(kShapes));
     o.colour = Colour(colours[i]);
     o.size = Size(rng.below(kSizes));
-    o.x = (cells[i] % 3) * kCell + kCell / 2 + rng.between(-kJitter, kJitter);
-    o.y = (cells[i] / 3) * kCell + kCell / 2 + rng.between(-kJitter, kJitter);
+    place_in_cell(o, cells[i], rng);
     scene.objects.push_back(o);
   }
   // Half the scenes have one moving object, heading for an empty neighbouring cell so that

@@ -63,6 +63,9 @@ void canonicalize(Scene& scene);
 // moves to the cell mirrored through the centre (from the centre, to the top left). Same
 // seed and index.
 Scene placement_twin(const Scene& scene);
+// The same objects, still, and one more, in an empty cell with a colour the scene lacks,
+// drawn from the scene's seed and index; nothing for a scene that already holds three.
+std::optional<Scene> object_added(const Scene& scene);
 
 // Edge length (square), diameter (circle) or base and height (triangle), world units.
 int extent_of(Size size);

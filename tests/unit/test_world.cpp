@@ -147,6 +147,39 @@ TEST_CASE("a placement twin has the same objects, still, each in a place of its 
   CHECK(counts.size() == 3);
 }
 
+TEST_CASE("an added twin has one object more, in a cell of its own with a colour of its own, still") {
+  int added_count = 0;
+  for (uint64_t index = 0; index < 1000; ++index) {
+    const Scene s = generate_scene(1, index);
+    const auto added = object_added(s);
+    CAPTURE(caption(s));
+    if (s.objects.size() == 3) {
+      CHECK_FALSE(added);
+      continue;
+    }
+    REQUIRE(added);
+    ++added_count;
+    REQUIRE(added->objects.size() == s.objects.size() + 1);
+    std::set<int> cells, colours;
+    for (const auto& o : added->objects) {
+      cells.insert(cell_of(o.y) * 3 + cell_of(o.x));
+      colours.insert(int(o.colour));
+      CHECK(o.motion == Direction::None);
+    }
+    CHECK(cells.size() == added->objects.size());
+    CHECK(colours.size() == added->objects.size());
+    for (auto o : s.objects) {  // every object of the scene is still there, where it was
+      o.motion = Direction::None, o.speed = Speed::Slow;
+      CHECK(std::count(added->objects.begin(), added->objects.end(), o) == 1);
+    }
+    Scene sorted = *added;
+    canonicalize(sorted);
+    CHECK(sorted == *added);
+    CHECK(to_json(*object_added(s)) == to_json(*added));
+  }
+  CHECK(added_count > 500);
+}
+
 TEST_CASE("captions, motion, questions and edits follow the grammar") {
   Scene s;
   s.objects = {{Shape::Circle, Colour::Red, Size::Small, 48, 16}, {Shape::Square, Colour::Orange, Size::Medium, 48, 48}};
