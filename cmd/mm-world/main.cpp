@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   return program.run(argc, argv, [&] {
     const auto& opt = program.options();
     auto wanted = [&](const char* twin) { return std::find(twins.begin(), twins.end(), twin) != twins.end(); };
+    const world::TwinKinds twin_kinds{wanted("placement"), wanted("edit"), wanted("add")};
     for (size_t start = 0; start < task_list.size();) {  // comma-separated
       size_t end = std::min(task_list.find(',', start), task_list.size());
       if (end > start) tasks.push_back(task_list.substr(start, end - start));
@@ -89,10 +90,7 @@ int main(int argc, char** argv) {
         const auto scene = world::generate_scene(opt.seed, index);
         const std::string id = world::scene_id(opt.seed, index);
         print(scene, id);
-        if (wanted("placement")) print(world::placement_twin(scene), id + "-placed");
-        if (wanted("edit")) print(world::task_choices(opt.seed, scene).first_edit.result, id + "-edited");
-        if (wanted("add"))
-          if (const auto added = world::object_added(scene)) print(*added, id + "-added");
+        for (const auto& [suffix, twin] : world::twins_of(opt.seed, scene, twin_kinds)) print(twin, id + suffix);
       }
       out.commit();
       return;
@@ -115,9 +113,7 @@ int main(int argc, char** argv) {
     options.size = size;
     options.tasks = tasks;
     options.threads = program.app().get_option("--threads")->count() ? opt.threads : 1;
-    options.placed_twins = wanted("placement");
-    options.edited_twins = wanted("edit");
-    options.added_twins = wanted("add");
+    options.twins = twin_kinds;
     if (::mkdir(directory.c_str(), 0777) != 0 && errno != EEXIST) throw Error(directory + ": cannot create the directory");
     // Written to a temporary file and renamed at the end: the manifest appears only when
     // every file it names is in place.

@@ -91,6 +91,15 @@ TaskChoices task_choices(uint64_t seed, const Scene& scene) {
   return {question, first_edit, second_edits[choice.below(second_edits.size())]};
 }
 
+std::vector<std::pair<std::string, Scene>> twins_of(uint64_t seed, const Scene& scene, const TwinKinds& kinds) {
+  std::vector<std::pair<std::string, Scene>> twins;
+  if (kinds.placed) twins.emplace_back("-placed", placement_twin(scene));
+  if (kinds.edited) twins.emplace_back("-edited", task_choices(seed, scene).first_edit.result);
+  if (kinds.added)
+    if (auto added = object_added(scene)) twins.emplace_back("-added", std::move(*added));
+  return twins;
+}
+
 namespace {
 
 // Makes the scenes on `options.threads` threads (0: one per core) and hands their lines to
@@ -196,9 +205,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
       write_png(root + id + "/edit-2.png", render_image(second_edit.result, options.size));
     }
 
-    // What an image shows: the first frame, nothing moving.
-    Scene still = scene;
-    for (auto& o : still.objects) o.motion = Direction::None, o.speed = Speed::Slow;
+    const Scene still = world::still(scene);  // what the image shows
     auto emit = [&](const char* task, json turns) {
       if (!wanted(task)) return;
       json j = {{"id", id + "." + task}, {"task", task},   {"scene", id},
@@ -243,10 +250,7 @@ void write_corpus(const CorpusOptions& options, const std::function<void(const s
     const Scene scene = generate_scene(options.seed, index);
     const std::string id = scene_id(options.seed, index);
     make_one(scene, id, lines);
-    if (options.placed_twins) make_one(placement_twin(scene), id + "-placed", lines);
-    if (options.edited_twins) make_one(task_choices(options.seed, scene).first_edit.result, id + "-edited", lines);
-    if (options.added_twins)
-      if (const auto added = object_added(scene)) make_one(*added, id + "-added", lines);
+    for (const auto& [suffix, twin] : twins_of(options.seed, scene, options.twins)) make_one(twin, id + suffix, lines);
     return lines;
   };
   in_order(options, make_scene, line);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "world/language.h"
@@ -25,17 +26,21 @@ namespace mm::world {
 // The task names, in manifest order.
 const std::vector<std::string>& task_names();
 
+// Which twins follow each scene (mm-world --twins): scenes of their own, each differing from
+// the scene in one way, hard negatives for a contrastive loss.
+struct TwinKinds {
+  bool placed = false;  // ID-placed: placement_twin
+  bool edited = false;  // ID-edited: the scene after its edit_image task's first edit
+  bool added = false;   // ID-added: object_added (none for a scene of three)
+};
+
 struct CorpusOptions {
   std::string directory;  // created if missing; files go in DIRECTORY/SCENE-ID/
   uint64_t seed = 0, first = 0, count = 1;
   int size = 64;                    // image and video side, pixels
   std::vector<std::string> tasks;   // empty: all
   int threads = 1;                  // scenes made at once; 0: one per core (same bytes either way)
-  // After each scene, twins of it as scenes of their own, hard negatives for a contrastive
-  // loss: ID-placed, its placement twin (placement_twin); ID-edited, the scene after the
-  // first edit its edit_image task asks for (one object recoloured, resized, moved or removed);
-  // ID-added, one object more (object_added; none for a scene of three).
-  bool placed_twins = false, edited_twins = false, added_twins = false;
+  TwinKinds twins;                  // after each scene, these twins of it
 };
 
 // Writes the scenes' files and calls `line` with each manifest line (no newline), in order.
@@ -51,6 +56,10 @@ struct TaskChoices {
   Edit first_edit, second_edit;
 };
 TaskChoices task_choices(uint64_t seed, const Scene& scene);
+
+// A scene's twins of the kinds asked for, in the order they follow it: each its scene id's
+// suffix ("-placed", "-edited", "-added") and the twin.
+std::vector<std::pair<std::string, Scene>> twins_of(uint64_t seed, const Scene& scene, const TwinKinds& kinds);
 
 // Speaks `text` into a WAV file through espeak-ng (a subprocess, no shell).
 void speak(const std::string& text, const std::string& wav_path);

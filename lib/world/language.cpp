@@ -18,14 +18,6 @@ std::string article_for(const std::string& word) {
   return std::string("aeiou").find(word[0]) != std::string::npos ? "an " : "a ";
 }
 
-Scene still(Scene scene) {
-  for (auto& o : scene.objects) {
-    o.motion = Direction::None;
-    o.speed = Speed::Slow;
-  }
-  return scene;
-}
-
 bool colour_used(const Scene& scene, Colour colour) {
   for (const auto& o : scene.objects)
     if (o.colour == colour) return true;

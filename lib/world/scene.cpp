@@ -73,9 +73,13 @@ void canonicalize(Scene& scene) {
   });
 }
 
+Scene still(Scene scene) {
+  for (auto& o : scene.objects) o.motion = Direction::None, o.speed = Speed::Slow;
+  return scene;
+}
+
 Scene placement_twin(const Scene& scene) {
-  Scene twin = scene;
-  for (auto& o : twin.objects) o.motion = Direction::None, o.speed = Speed::Slow;
+  Scene twin = still(scene);
   const size_t n = twin.objects.size();
   if (n == 1) {
     Object& o = twin.objects[0];
@@ -95,7 +99,7 @@ Scene placement_twin(const Scene& scene) {
 std::optional<Scene> object_added(const Scene& scene) {
   if (scene.objects.size() >= 3) return std::nullopt;
   Random rng(mix_seed(scene.seed, scene.index) ^ 0x616464206f6e6521ull);
-  Scene added = scene;
+  Scene added = still(scene);
   std::vector<int> cells, colours;
   for (int cell = 0; cell < 9; ++cell)
     if (std::none_of(scene.objects.begin(), scene.objects.end(),
@@ -110,7 +114,6 @@ std::optional<Scene> object_added(const Scene& scene) {
   o.size = Size(rng.below(kSizes));
   const int cell = cells[rng.below(cells.size())];
   place_in_cell(o, cell, rng);
-  for (auto& each : added.objects) each.motion = Direction::None, each.speed = Speed::Slow;
   added.objects.push_back(o);
   canonicalize(added);
   return added;

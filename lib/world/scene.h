@@ -57,6 +57,8 @@ struct Scene {
 Scene generate_scene(uint64_t seed, uint64_t index);
 // Sorts objects into the canonical order captions and code use.
 void canonicalize(Scene& scene);
+// What an image shows of a scene: its first frame, nothing moving.
+Scene still(Scene scene);
 // The same objects, still, in other places, so that only placement tells the two apart
 // (a contrastive loss's hardest negative): with two or three objects each takes the place
 // of the next in canonical order (every relation the caption names changes); a lone object
