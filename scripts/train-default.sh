@@ -2,12 +2,12 @@
 # Reproduces the shipped default bundle (models/default) from scratch: mm-world writes the
 # training scenes, scripts/world-corpus.py packs every task into one conversation stream,
 # mm-bundle init draws the starting weights, mm-train trains them. Every seed and size is
-# below. On this project's 2-core machine the run took about five hours with
+# below. On this project's 2-core machine the run took about five and a half hours with
 # two threads (the corpus 3 minutes and its pairs 1.5, phase 1 60 minutes, phase 2 44,
 # phase 3 9, the edits' corpus 1, phase 4 90, the speech and refresher corpora 4, phase 5
-# 63, their second corpora 4, phase 6 27).
+# 63, their second corpora 4, phase 6 27, its third corpora and the twins 5, phase 7 34).
 #
-#   scripts/train-default.sh [BINDIR]           # train into $WORK/train .. $WORK/train6
+#   scripts/train-default.sh [BINDIR]           # train into $WORK/train .. $WORK/train7
 #                                               # (WORK: default /tmp/mm-train-default)
 #   INSTALL=1 scripts/train-default.sh [BINDIR] # then copy the result into models/default
 #   FROM=DIR INSTALL=1 scripts/train-default.sh # only install DIR (a finished run, or its
@@ -15,8 +15,9 @@
 #                                               # phase's curve too)
 #   ALIGN_VISUAL=128 COPIES=1 ...               # images at aligned positions, and copies of
 #                                               # images mixed in (not the shipped model; below)
-#   STEPS7=400 ...                              # a phase 7 after phase 6 that pairs images with
-#                                               # their code too (not the shipped model; below)
+#   STEPS7=400 PAIRS7=code ...                  # a phase 7 that pairs images with their code
+#                                               # too, instead of twins (not the shipped model;
+#                                               # below)
 #   IMAGE_VQ=FILE ...                           # image codebook to train with (default: the default
 #                                               # bundle's, which WORLD_SCENES=3000
 #                                               # scripts/fit-image-tokenizer.sh reproduces)
@@ -41,6 +42,8 @@ copy_steps=${COPY_STEPS:-0}
 mix_copies=${COPIES:-0}
 case $mix_copies in 0|1) ;; *) echo "train-default.sh: COPIES is 0 or 1, not '$mix_copies'" >&2; exit 2 ;; esac
 [ "$copy_steps" -gt 0 ] && mix_copies=1
+pairs7=${PAIRS7:-twins}   # phase 7's pairs: below
+case $pairs7 in code|twins) ;; *) echo "train-default.sh: PAIRS7 is code or twins, not '$pairs7'" >&2; exit 2 ;; esac
 
 world_seed=1      # training scenes: seed 1 (seed 0, indices below 10000, is held out for evaluation)
 scenes=${SCENES:-20000}  # each seen about once: every step has scenes it has never seen
@@ -128,7 +131,8 @@ JSON
 
 # make_corpus OUT WORLD TASKS FIRST COUNT WORLD_THREADS [WORLD-CORPUS OPTION...]: the packed
 # stream OUT of the TASKS of COUNT training scenes from index FIRST, which mm-world writes
-# into the directory WORLD; made once (the same every time), skipped when OUT exists.
+# into the directory WORLD (with each scene's twins when $twins names their kinds); made
+# once (the same every time), skipped when OUT exists.
 make_corpus() {
   local out=$1 world=$2 tasks=$3 first=$4 count=$5 world_threads=$6
   shift 6
@@ -136,7 +140,7 @@ make_corpus() {
   echo "world: $count scenes of seed $world_seed from index $first ($tasks)" >&2
   rm -rf "$world"
   "$bin/mm-world" --split train --seed $world_seed --first "$first" --count "$count" --size $image_size \
-    --tasks "$tasks" --threads "$world_threads" -q "$world"
+    --tasks "$tasks" --threads "$world_threads" ${twins:+--twins "$twins"} -q "$world"
   python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$work/config" --size $image_size \
     --levels $levels --fps $video_fps --max-frames $video_frames --tasks "$tasks" "$world/manifest.jsonl" \
     "$out.tmp" "$@"
@@ -245,7 +249,8 @@ speech_phase() {
     "$speech_scenes" "$threads"
   make_corpus "$work/refresh$suffix.mmt" "$work/refresh$suffix" $tasks,edit_image "$refresh_first" "$refresh_scenes" 1
   batch=4 context=1024 train_phase "$out" "$from" "$work/speech$suffix.mmt" "$work/refresh$suffix.mmt" \
-    --pairs "${phase_pairs:-$work/pairs.mmt}" --pair-batch 16 --min-lr 2e-5 --dtype bf16 --zero-unseen "$@"
+    --pairs "${phase_pairs:-$work/pairs.mmt}" --pair-batch "${pair_batch:-16}" --min-lr 2e-5 --dtype bf16 \
+    --zero-unseen "$@"
 }
 speech_scenes=${SPEECH_SCENES:-6000}
 refresh_scenes=${REFRESH_SCENES:-3000}
@@ -267,22 +272,35 @@ if [ "$final" = "$work/train5" ] && [ "$steps6" -gt 0 ]; then
   speech_phase "$work/train6" "$work/train5" 2 69000 75000 --steps "$steps6" --lr 2e-4 --warmup 20 --seed 16
   final=$work/train6
 fi
-# Phase 7 (not in the shipped model; STEPS7=400 runs it): the same mix on new scenes (speech
-# from 81000, the rest from 87000), 400 steps at phase 6's rate (seed 17), with the pair loss
-# over each refresher scene's image paired with its code as well as its caption
-# (world-corpus.py --pair-tasks): phases 2-6 paired images with captions only, so code is a
-# poor judge for mm-generate --best-of. Run from models/default (phase 6's weights and
-# backbone, byte for byte), 18 minutes and its corpora 3, and measured on 50 held-out scenes
-# against phase 6: drawings as the best of 8, from captions 0.22 (0.16) and from code 0.20
-# (0.10); greedy, captions 0.44 (0.42), code 0.58 (0.66), answers 0.76 (0.84), speech 0.941
-# (0.926), motions 0.46; none of the differences beyond chance scene by scene (mm-score
-# --against: the likeliest, code drawings 6 better and 1 worse, p 0.125), so not installed.
-steps7=${STEPS7:-0}
+# Phase 7: the same mix on new scenes (speech from 81000, the rest from 87000), 800 steps
+# at phase 6's rate (seed 17), with the pair loss over each refresher scene's image and
+# caption grouped with its two twins' (mm-world --twins placement,edit: the same objects
+# trading places, and the scene after its first edit; 18 pairs a step, 6 scenes and their
+# twins): the other scenes of a step differ from a scene in which objects it holds, so
+# phases 2-6 taught the space which objects a picture holds but not where. The shipped
+# bundle. Against phase 6 on 200 held-out scenes (mm-score --against): drawings from code
+# 0.100 (0.045; 15 better, 4 worse, p 0.02), speech 0.950 (0.931; p 0.01), captions 0.420
+# (0.425), code 0.695 (0.715), answers 0.810 (0.825), motions 0.435 (0.420), drawings from
+# captions 0.015 (0.030), none of these beyond chance; an image nearer its own caption than
+# its placement twin's TWIN_A of 50 held-out scenes (37), a caption nearer its own image TWIN_B (35).
+# PAIRS7=code pairs each image with its code as well as its caption instead (world-corpus.py
+# --pair-tasks; 16 pairs a step), so that code judges drawings (mm-generate --best-of); at
+# 400 steps, against phase 6 on 50 held-out scenes: drawings as the best of 8, from captions
+# 0.22 (0.16) and from code 0.20 (0.10); greedy, captions 0.44 (0.42), code 0.58 (0.66),
+# answers 0.76 (0.84), speech 0.941 (0.926), motions 0.46; none beyond chance scene by scene
+# (the likeliest, code drawings 6 better and 1 worse, p 0.125), so not shipped.
+steps7=${STEPS7:-800}
 if [ "$final" = "$work/train6" ] && [ "$steps7" -gt 0 ]; then
   make_corpus "$work/refresh7.mmt" "$work/refresh7" $tasks,edit_image 87000 "$refresh_scenes" 1 \
     --pairs "$work/pairs7.mmt" --pair-tasks caption_image,code_image
-  phase_pairs=$work/pairs7.mmt speech_phase "$work/train7" "$work/train6" 7 81000 87000 --steps "$steps7" --lr 2e-4 \
-    --warmup 20 --seed 17
+  case $pairs7 in
+    code) phase_pairs=$work/pairs7.mmt pair_batch=16 ;;
+    twins)
+      twins=placement,edit make_corpus "$work/twins7.mmt" "$work/twins7" caption_image 87000 "$refresh_scenes" 1 \
+        --pairs "$work/pairs7-twins.mmt"
+      phase_pairs=$work/pairs7-twins.mmt pair_batch=18 ;;
+  esac
+  speech_phase "$work/train7" "$work/train6" 7 81000 87000 --steps "$steps7" --lr 2e-4 --warmup 20 --seed 17
   final=$work/train7
 fi
 [ -n "${INSTALL:-}" ] && install_bundle "$final" "$([ "$final" != "$work/train" ] && echo "$work/train")"
