@@ -23,6 +23,7 @@ work=${WORK:-/tmp/mm-eval-default}
 first=${FIRST:-0}   # held-out scenes: seed 0, indices 0..9999
 tasks=${TASKS:-caption_image,code_image,answer_question,draw_caption,draw_code,describe_motion,transcribe_speech,edit_image}
 threads=${THREADS:-1}
+device=${DEVICE:-cpu}   # cuda on a GPU host (a CUDA libtorch build; DEVELOPERS.md)
 read -r -a draw_sampling <<< "${DRAW_SAMPLING:---top-k 20 --seed 1}"  # how images are drawn
 read -r -a edit_sampling <<< "${EDIT_SAMPLING:---top-k 20 --seed 1}"  # how edited images are drawn
 best_of=${BEST_OF:-0}  # N > 1: each drawing is the best of N samples by the model's own judge (mm-generate --best-of)
@@ -33,7 +34,7 @@ rm -rf "$work" && mkdir -p "$work/answers"
 python3 "$here/scripts/world-corpus.py" --bindir "$bin" --bundle "$bundle" --size 64 --levels 1 --fps 1 --max-frames 2 \
   --tasks "$tasks" --held-out --prompts "$work/world/manifest.jsonl" "$work/prompts"
 
-common=(--bundle "$bundle" --threads "$threads" -q)
+common=(--bundle "$bundle" --threads "$threads" --device "$device" -q)
 mkdir -p "$work/judge"
 python3 - "$work/world/manifest.jsonl" "$work/judge" <<'PY' > "$work/jobs"
 import json, sys

@@ -31,7 +31,8 @@
 # 5.7 s at 128 wide with the full softmax, 3.0 s with the seen one, 8.4 s at 256 wide and
 # 6 layers with the seen one).
 #
-# Numbers a faster machine would change: SCENES, STEPS, BATCH, THREADS (and --device cuda).
+# Numbers a faster machine would change: SCENES, STEPS, BATCH, THREADS, and DEVICE=cuda on a
+# GPU host (DEVELOPERS.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$here/build/bin}" && pwd)
@@ -59,6 +60,7 @@ stop=${STOP:-$steps}     # a step to leave it at (a shorter run on the same sche
 batch=${BATCH:-8}
 context=320
 threads=${THREADS:-2}
+device=${DEVICE:-cpu}   # cuda on a GPU host (a CUDA libtorch build; DEVELOPERS.md)
 
 install_bundle() {  # DIR [PHASE1_DIR]: the finished run, and the first phase's run when there were two
   local from=$1 phase1=${2:-} to=$here/models/default
@@ -166,7 +168,8 @@ train_phase() {
   shift 2
   [ -f "$out/checkpoint/train-state.json" ] && resume=(--resume "$out/checkpoint")
   "$bin/mm-train" --bundle "$from" --example member -o "$out" "${resume[@]}" --batch "$batch" --context $context \
-    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" -v --log-every 10 "$@"
+    --weight-decay 0.1 --clip 1.0 --softmax seen --checkpoint-every 50 --threads "$threads" --device "$device" -v \
+    --log-every 10 "$@"
 }
 
 # Where images sit, and copying: all off for the shipped model. ALIGN_VISUAL=128 starts
