@@ -282,10 +282,11 @@ fi
 # twins): the other scenes of a step differ from a scene in which objects it holds, so
 # phases 2-6 taught the space which objects a picture holds but not where. The shipped
 # bundle. Against phase 6 on 200 held-out scenes (mm-score --against): drawings from code
-# 0.100 (0.045; 15 better, 4 worse, p 0.02), speech 0.950 (0.931; p 0.01), captions 0.420
-# (0.425), code 0.695 (0.715), answers 0.810 (0.825), motions 0.435 (0.420), drawings from
-# captions 0.015 (0.030), none of these beyond chance; an image nearer its own caption than
-# its placement twin's TWIN_A of 50 held-out scenes (37), a caption nearer its own image TWIN_B (35).
+# 0.100 (0.045; 15 better, 4 worse, p 0.02), speech 0.950 (0.931; p 0.01), and within
+# chance captions 0.420 (0.425), code 0.695 (0.715), answers 0.810 (0.825), motions 0.435
+# (0.420), drawings from captions 0.015 (0.030); of 50 held-out scenes, an image is nearer
+# its own caption than its placement twin's for 48 (37), a caption nearer its own image for
+# 48 (35).
 # PAIRS7=code pairs each image with its code as well as its caption instead (world-corpus.py
 # --pair-tasks; 16 pairs a step), so that code judges drawings (mm-generate --best-of); at
 # 400 steps, against phase 6 on 50 held-out scenes: drawings as the best of 8, from captions
