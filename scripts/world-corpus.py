@@ -213,9 +213,10 @@ def main():
             return [segment(None, image), segment(None, turn["assistant"])]
         pack_members((member([view for turn in group for view in pair(turn)]) for group in groups.values()),
                      args.pairs)
-        print("world-corpus: packed %d image/answer pairs (%s) in %d groups into %s"
-              % (sum(map(len, groups.values())), ",".join(sorted(pair_tasks)), len(groups), args.pairs),
-              file=sys.stderr)
+        count = sum(map(len, groups.values()))
+        grouped = " in %d groups" % len(groups) if len(groups) < count else ""  # twins share a group
+        print("world-corpus: packed %d image/answer pairs (%s)%s into %s"
+              % (count, ",".join(sorted(pair_tasks)), grouped, args.pairs), file=sys.stderr)
 
 
 if __name__ == "__main__":
