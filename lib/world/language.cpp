@@ -48,7 +48,7 @@ std::string region(double x, double y) {
   static const char* const kRegions[] = {"at the top left",    "at the top",    "at the top right",
                                          "on the left",        "in the middle", "on the right",
                                          "at the bottom left", "at the bottom", "at the bottom right"};
-  return kRegions[cell_of(y) * 3 + cell_of(x)];
+  return kRegions[cell_at(x, y)];
 }
 
 std::string caption(const Scene& scene) {

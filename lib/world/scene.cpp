@@ -59,6 +59,8 @@ int extent_of(Size size) { return size == Size::Small ? 12 : size == Size::Mediu
 
 int cell_of(double coordinate) { return std::clamp(int(coordinate / kCell), 0, 2); }
 
+int cell_at(double x, double y) { return cell_of(y) * 3 + cell_of(x); }
+
 void position_at(const Object& o, double t, double& x, double& y) {
   int dx, dy;
   step_of(o.motion, dx, dy);
@@ -103,7 +105,7 @@ std::optional<Scene> object_added(const Scene& scene) {
   std::vector<int> cells, colours;
   for (int cell = 0; cell < 9; ++cell)
     if (std::none_of(scene.objects.begin(), scene.objects.end(),
-                     [&](const Object& o) { return cell_of(o.y) * 3 + cell_of(o.x) == cell; }))
+                     [&](const Object& o) { return cell_at(o.x, o.y) == cell; }))
       cells.push_back(cell);
   for (int colour = 0; colour < kColours; ++colour)
     if (std::none_of(scene.objects.begin(), scene.objects.end(), [&](const Object& o) { return int(o.colour) == colour; }))

@@ -75,6 +75,8 @@ int extent_of(Size size);
 void position_at(const Object& object, double t, double& x, double& y);
 // The grid cell (0..2) a coordinate falls in.
 int cell_of(double coordinate);
+// The grid cell (0..8, row by row from the top left) a point falls in.
+int cell_at(double x, double y);
 
 // Names as captions and the drawing language spell them; parsing returns nothing for an
 // unknown word.
